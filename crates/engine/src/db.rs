@@ -1,0 +1,171 @@
+//! One numbered database: the keyspace dictionary and its expiry dictionary, as Redis's
+//! `redisDb` (`dict` + `expires`), with lookups that honour expiry.
+//!
+//! Expiry is deterministic: a key whose deadline is at or before `now` (the entry's time
+//! during apply, the session's clock for reads) is absent. Reads never delete (followers
+//! must not mutate on their own); writes that meet an expired key delete it first, and
+//! the active expire cycle deletes the rest through entries proposed by the one node
+//! that may mutate.
+
+use crate::dict::{new_dict, Dict};
+use crate::object::{Object, Value};
+
+#[derive(Debug)]
+pub struct Db {
+    pub keys: Dict<Object>,
+    pub expires: Dict<i64>,
+    /// Keys deleted because their deadline passed (INFO `expired_keys`).
+    pub expired_keys: u64,
+    pub hits: u64,
+    pub misses: u64,
+}
+
+impl Default for Db {
+    fn default() -> Self {
+        Db {
+            keys: new_dict(),
+            expires: new_dict(),
+            expired_keys: 0,
+            hits: 0,
+            misses: 0,
+        }
+    }
+}
+
+impl Db {
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Absolute deadline in ms, if the key has one (expired or not).
+    pub fn expire_of(&self, key: &[u8]) -> Option<i64> {
+        if self.expires.is_empty() {
+            return None;
+        }
+        self.expires.get(key).copied()
+    }
+
+    pub fn is_expired(&self, key: &[u8], now: i64) -> bool {
+        matches!(self.expire_of(key), Some(t) if t <= now)
+    }
+
+    /// The live object under `key`, without touching statistics or access time.
+    pub fn peek(&self, key: &[u8], now: i64) -> Option<&Object> {
+        let o = self.keys.get(key)?;
+        if self.is_expired(key, now) {
+            return None;
+        }
+        Some(o)
+    }
+
+    pub fn exists(&self, key: &[u8], now: i64) -> bool {
+        self.peek(key, now).is_some()
+    }
+
+    /// Lookup for a command that reads the key: counts a keyspace hit or miss and
+    /// records the access for eviction. Never deletes.
+    pub fn lookup_read(&mut self, key: &[u8], now: i64) -> Option<&mut Object> {
+        if self.is_expired(key, now) {
+            self.misses += 1;
+            return None;
+        }
+        match self.keys.get_mut(key) {
+            Some(o) => {
+                self.hits += 1;
+                o.access = (now / 1000) as u32;
+                Some(o)
+            }
+            None => {
+                self.misses += 1;
+                None
+            }
+        }
+    }
+
+    /// Deletes `key` if its deadline has passed; true if it did.
+    pub fn expire_if_needed(&mut self, key: &[u8], now: i64) -> bool {
+        if self.is_expired(key, now) {
+            self.remove(key);
+            self.expired_keys += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Lookup for a command that will modify the key: an expired key is deleted first.
+    pub fn get_mut(&mut self, key: &[u8], now: i64) -> Option<&mut Object> {
+        self.expire_if_needed(key, now);
+        self.keys.get_mut(key)
+    }
+
+    /// Stores `value` under `key`. The key's deadline is cleared unless `keep_ttl`, as
+    /// Redis's `setKey`. An existing object keeps its access metadata.
+    pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now: i64) {
+        self.expire_if_needed(key, now);
+        match self.keys.get_mut(key) {
+            Some(o) => o.value = value,
+            None => {
+                self.keys.insert(key.into(), Object::new(value));
+            }
+        }
+        if !keep_ttl && !self.expires.is_empty() {
+            self.expires.swap_remove(key);
+        }
+    }
+
+    /// Inserts a whole object (RENAME, MOVE, COPY, RESTORE), replacing any value.
+    pub fn insert_object(&mut self, key: &[u8], obj: Object, expire: Option<i64>) {
+        self.keys.insert(key.into(), obj);
+        match expire {
+            Some(t) => {
+                self.expires.insert(key.into(), t);
+            }
+            None => {
+                if !self.expires.is_empty() {
+                    self.expires.swap_remove(key);
+                }
+            }
+        }
+    }
+
+    /// Removes a key and its deadline; returns the object if there was one.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Object> {
+        let o = self.keys.swap_remove(key)?;
+        if !self.expires.is_empty() {
+            self.expires.swap_remove(key);
+        }
+        Some(o)
+    }
+
+    /// Removes a live key (an expired one counts as absent); true if one was removed.
+    pub fn delete(&mut self, key: &[u8], now: i64) -> bool {
+        if self.expire_if_needed(key, now) {
+            return false;
+        }
+        self.remove(key).is_some()
+    }
+
+    /// Sets an absolute deadline on an existing key.
+    pub fn set_expire(&mut self, key: &[u8], at: i64) {
+        if let Some(v) = self.expires.get_mut(key) {
+            *v = at;
+        } else {
+            self.expires.insert(key.into(), at);
+        }
+    }
+
+    /// Clears a deadline; true if there was one.
+    pub fn persist(&mut self, key: &[u8]) -> bool {
+        self.expires.swap_remove(key).is_some()
+    }
+
+    pub fn clear(&mut self) {
+        self.keys = new_dict();
+        self.expires = new_dict();
+    }
+}

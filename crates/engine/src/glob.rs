@@ -1,0 +1,1 @@
+//! Glob-style matching exactly as Redis's `stringmatchlen` (KEYS, SCAN, PSUBSCRIBE).

@@ -1,0 +1,143 @@
+//! The engine: the keyspace, the data types and every data command. This is the
+//! deterministic state machine of the design: no I/O, no clock, no threads. Writes
+//! arrive as entries `{db, time_ms, seed, commands}` and `Engine::apply` runs them; every
+//! node that applies the same entries in the same order reaches the same state. Reads run
+//! through `Engine::run` with the caller's clock and never mutate data.
+
+pub mod args;
+pub mod command;
+pub mod commands;
+pub mod db;
+pub mod dict;
+pub mod glob;
+pub mod object;
+pub mod rng;
+
+pub use command::{cmd, flags, CmdResult, Command, Ctx, EngineCommand, Error, Handler, Keys};
+pub use db::Db;
+pub use object::{Object, Value};
+pub use redraft_resp::{Protocol, Reply};
+pub use rng::Rng;
+
+/// Number of databases (`databases` directive; Redis's default).
+pub const DEFAULT_DATABASES: usize = 16;
+
+/// A write, as replicated: the database it starts in, the leader's clock, the random
+/// seed, and the commands (argument vectors) applied atomically in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub db: usize,
+    pub time_ms: i64,
+    pub seed: u64,
+    pub commands: Vec<Vec<Vec<u8>>>,
+}
+
+pub struct Engine {
+    pub dbs: Vec<Db>,
+    /// Modifications since start (Redis's `server.dirty` before save resets it).
+    pub dirty: u64,
+    /// Time of the last applied entry: entries never go back in time.
+    pub last_time: i64,
+    /// `proto-max-bulk-len`: the largest string a command may build.
+    pub max_string: usize,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new(DEFAULT_DATABASES)
+    }
+}
+
+impl Engine {
+    pub fn new(databases: usize) -> Self {
+        Engine {
+            dbs: (0..databases.max(1)).map(|_| Db::default()).collect(),
+            dirty: 0,
+            last_time: 0,
+            max_string: 512 * 1024 * 1024,
+        }
+    }
+
+    /// The time to stamp on a new entry: the caller's clock, but never earlier than the
+    /// last applied entry (so a leader change never moves time backwards).
+    pub fn entry_time(&self, now_ms: i64) -> i64 {
+        now_ms.max(self.last_time)
+    }
+
+    /// Applies one entry. `reply` receives the replies of its commands in order.
+    pub fn apply(
+        &mut self,
+        db: usize,
+        time_ms: i64,
+        seed: u64,
+        commands: &[&[&[u8]]],
+        reply: &mut Reply,
+    ) {
+        self.last_time = self.last_time.max(time_ms);
+        let mut rng = Rng::new(seed);
+        for argv in commands {
+            match commands::lookup(argv.first().copied().unwrap_or_default()) {
+                Some(c) => self.exec(c, db, time_ms, &mut rng, argv, reply),
+                None => reply.error("ERR unknown command in replicated entry"),
+            }
+        }
+    }
+
+    /// Runs one command (read or write) at time `now`.
+    pub fn run(
+        &mut self,
+        c: &EngineCommand,
+        db: usize,
+        now: i64,
+        seed: u64,
+        args: &[&[u8]],
+        reply: &mut Reply,
+    ) {
+        let mut rng = Rng::new(seed);
+        self.exec(c, db, now, &mut rng, args, reply);
+    }
+
+    fn exec(
+        &mut self,
+        c: &EngineCommand,
+        db: usize,
+        now: i64,
+        rng: &mut Rng,
+        args: &[&[u8]],
+        reply: &mut Reply,
+    ) {
+        let mut c = c;
+        if !c.subcommands.is_empty() && args.len() >= 2 {
+            match c.subcommand(args[1]) {
+                Some(s) => c = s,
+                None => {
+                    reply.error(&commands::unknown_subcommand(args));
+                    return;
+                }
+            }
+        }
+        if !c.arity_ok(args.len()) {
+            reply.error(&commands::wrong_arity(args));
+            return;
+        }
+        let db = db.min(self.dbs.len() - 1);
+        let mut ctx = Ctx {
+            dbs: &mut self.dbs,
+            db,
+            now,
+            rng,
+            args,
+            reply,
+            dirty: &mut self.dirty,
+            max_string: self.max_string,
+        };
+        if let Err(e) = (c.handler)(&mut ctx) {
+            ctx.reply.error(&e.0);
+        }
+    }
+
+    /// Keys across all databases.
+    pub fn total_keys(&self) -> usize {
+        self.dbs.iter().map(|d| d.len()).sum()
+    }
+}

@@ -1,0 +1,64 @@
+//! Values stored under keys, and the per-key access metadata Redis keeps in its `robj`
+//! (LRU clock or LFU counter) for eviction and `OBJECT IDLETIME/FREQ`.
+
+/// A stored value. Strings that are canonical 64-bit integers are held as `Int`, as
+/// Redis's `OBJ_ENCODING_INT`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Str(Box<[u8]>),
+    Int(i64),
+}
+
+/// Longest string Redis stores with the `embstr` encoding.
+pub const EMBSTR_LIMIT: usize = 44;
+
+impl Value {
+    /// Builds a string value, choosing the integer form as Redis's `tryObjectEncoding`.
+    pub fn string(bytes: &[u8]) -> Value {
+        if bytes.len() <= 20 {
+            if let Some(i) = redraft_resp::parse_i64(bytes) {
+                return Value::Int(i);
+            }
+        }
+        Value::Str(bytes.into())
+    }
+
+    /// Redis's type name, as `TYPE` replies.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) | Value::Int(_) => "string",
+        }
+    }
+
+    /// Redis's encoding name, as `OBJECT ENCODING` replies.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Int(_) => "int",
+            Value::Str(s) if s.len() <= EMBSTR_LIMIT => "embstr",
+            Value::Str(_) => "raw",
+        }
+    }
+
+    /// Heap bytes owned by the value, for `MEMORY USAGE` and eviction estimates.
+    pub fn heap_size(&self) -> usize {
+        match self {
+            Value::Str(s) => s.len(),
+            Value::Int(_) => 0,
+        }
+    }
+}
+
+/// A value with its access metadata: seconds of the last access (LRU), or under an LFU
+/// policy the last decrement time in minutes (high 24 bits) and a logarithmic counter
+/// (low 8 bits), as Redis packs them.
+#[derive(Clone, Debug)]
+pub struct Object {
+    pub value: Value,
+    pub access: u32,
+}
+
+impl Object {
+    pub fn new(value: Value) -> Self {
+        Object { value, access: 0 }
+    }
+}
