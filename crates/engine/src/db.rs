@@ -18,6 +18,9 @@ pub struct Db {
     pub expired_keys: u64,
     pub hits: u64,
     pub misses: u64,
+    /// True under an LFU `maxmemory-policy`: `Object::access` then holds Redis's LFU
+    /// packing instead of an LRU clock.
+    pub lfu: bool,
 }
 
 impl Default for Db {
@@ -28,6 +31,7 @@ impl Default for Db {
             expired_keys: 0,
             hits: 0,
             misses: 0,
+            lfu: false,
         }
     }
 }
