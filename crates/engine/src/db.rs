@@ -21,6 +21,30 @@ pub struct Db {
     /// True under an LFU `maxmemory-policy`: `Object::access` then holds Redis's LFU
     /// packing instead of an LRU clock.
     pub lfu: bool,
+    /// `lfu-log-factor` and `lfu-decay-time`.
+    pub lfu_log_factor: u32,
+    pub lfu_decay_time: u32,
+    /// Source of the LFU counter's coin flips (access metadata only, never data).
+    lfu_rand: u64,
+}
+
+/// Redis's LFU access: decay the counter by the minutes elapsed (per `decay_time`), then
+/// increment it with probability 1/((counter-5)*log_factor+1); `r` is uniform in [0,1).
+pub fn lfu_touch(access: u32, now: i64, log_factor: u32, decay_time: u32, r: f64) -> u32 {
+    let now_min = ((now / 60_000) & 0xFFFF) as u32;
+    let ldt = access >> 8;
+    let mut counter = access & 0xff;
+    let elapsed = if now_min >= ldt { now_min - ldt } else { 65535 - ldt + now_min };
+    if decay_time > 0 {
+        counter = counter.saturating_sub(elapsed / decay_time);
+    }
+    if counter < 255 {
+        let base = counter.saturating_sub(5) as f64;
+        if r < 1.0 / (base * log_factor as f64 + 1.0) {
+            counter += 1;
+        }
+    }
+    (now_min << 8) | counter
 }
 
 impl Default for Db {
@@ -32,6 +56,9 @@ impl Default for Db {
             hits: 0,
             misses: 0,
             lfu: false,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
+            lfu_rand: 0x9E37_79B9_7F4A_7C15,
         }
     }
 }
@@ -80,7 +107,16 @@ impl Db {
         match self.keys.get_mut(key) {
             Some(o) => {
                 self.hits += 1;
-                o.access = (now / 1000) as u32;
+                match self.lfu {
+                    false => o.access = (now / 1000) as u32,
+                    true => {
+                        self.lfu_rand ^= self.lfu_rand << 13;
+                        self.lfu_rand ^= self.lfu_rand >> 7;
+                        self.lfu_rand ^= self.lfu_rand << 17;
+                        let r = (self.lfu_rand >> 11) as f64 / (1u64 << 53) as f64;
+                        o.access = lfu_touch(o.access, now, self.lfu_log_factor, self.lfu_decay_time, r);
+                    }
+                }
                 Some(o)
             }
             None => {
@@ -114,12 +150,25 @@ impl Db {
         match self.keys.get_mut(key) {
             Some(o) => o.value = value,
             None => {
-                self.keys.insert(key.into(), Object::new(value));
+                let o = self.new_object(value, now);
+                self.keys.insert(key.into(), o);
             }
         }
         if !keep_ttl && !self.expires.is_empty() {
             self.expires.swap_remove(key);
         }
+    }
+
+    /// A new object with its access metadata initialised as Redis's `createObject`: the
+    /// current LRU clock (seconds), or under LFU the current minute and the initial
+    /// counter (`LFU_INIT_VAL`, 5), so OBJECT IDLETIME/FREQ start from 0/5.
+    pub fn new_object(&self, value: Value, now: i64) -> Object {
+        let access = if self.lfu {
+            ((((now / 60_000) & 0xFFFF) as u32) << 8) | 5
+        } else {
+            (now / 1000) as u32
+        };
+        Object { value, access }
     }
 
     /// Inserts a whole object (RENAME, MOVE, COPY, RESTORE), replacing any value.

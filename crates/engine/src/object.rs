@@ -7,6 +7,9 @@
 pub enum Value {
     Str(Box<[u8]>),
     Int(i64),
+    /// A string edited in place (APPEND, SETRANGE, SETBIT, BITFIELD) or built by BITOP:
+    /// Redis's `raw` encoding, with spare capacity so repeated growth is amortised.
+    Buf(Box<Vec<u8>>),
 }
 
 /// Longest string Redis stores with the `embstr` encoding.
@@ -26,7 +29,7 @@ impl Value {
     /// Redis's type name, as `TYPE` replies.
     pub fn type_name(&self) -> &'static str {
         match self {
-            Value::Str(_) | Value::Int(_) => "string",
+            Value::Str(_) | Value::Int(_) | Value::Buf(_) => "string",
         }
     }
 
@@ -35,7 +38,7 @@ impl Value {
         match self {
             Value::Int(_) => "int",
             Value::Str(s) if s.len() <= EMBSTR_LIMIT => "embstr",
-            Value::Str(_) => "raw",
+            Value::Str(_) | Value::Buf(_) => "raw",
         }
     }
 
@@ -44,6 +47,7 @@ impl Value {
         match self {
             Value::Str(s) => s.len(),
             Value::Int(_) => 0,
+            Value::Buf(b) => std::mem::size_of::<Vec<u8>>() + b.capacity(),
         }
     }
 }

@@ -143,9 +143,14 @@ impl RequestParser {
     pub fn advance(&mut self) {
         let n = self.consumed;
         self.pos -= n;
-        for r in &mut self.args {
-            r.start -= n;
-            r.end -= n;
+        if self.mb.is_some() {
+            // A partly received command: its arguments so far lie after the consumed bytes.
+            for r in &mut self.args {
+                r.start -= n;
+                r.end -= n;
+            }
+        } else {
+            self.args.clear();
         }
         self.consumed = 0;
     }
@@ -423,6 +428,24 @@ mod tests {
             }
         }
         assert_eq!(&buf[p.args()[2].clone()], b"value");
+    }
+
+    #[test]
+    fn advance_after_complete_and_partial_commands() {
+        let mut buf = b"*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1\r\n".to_vec();
+        let mut p = RequestParser::new();
+        assert_eq!(p.next(&mut buf, Limits::default()).unwrap(), Parsed::Command);
+        assert_eq!(p.next(&mut buf, Limits::default()).unwrap(), Parsed::Incomplete);
+        let n = p.consumed();
+        buf.drain(..n);
+        p.advance();
+        buf.extend_from_slice(b"k\r\n");
+        assert_eq!(p.next(&mut buf, Limits::default()).unwrap(), Parsed::Command);
+        assert_eq!(&buf[p.args()[1].clone()], b"k");
+        let n = p.consumed();
+        buf.drain(..n);
+        p.advance();
+        assert!(buf.is_empty());
     }
 
     #[test]

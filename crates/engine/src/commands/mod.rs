@@ -78,6 +78,9 @@ pub fn string_bytes(v: &Value) -> Result<Cow<'_, [u8]>, Error> {
     match v {
         Value::Str(s) => Ok(Cow::Borrowed(s)),
         Value::Int(i) => Ok(Cow::Owned(i.to_string().into_bytes())),
+        Value::Buf(b) => Ok(Cow::Borrowed(b)),
+        #[allow(unreachable_patterns)]
+        _ => Err(WRONGTYPE),
     }
 }
 
@@ -96,7 +99,7 @@ pub fn read_string<'a>(
 /// Fails with WRONGTYPE unless the value is a string.
 pub fn expect_string(v: &Value) -> Result<(), Error> {
     match v {
-        Value::Str(_) | Value::Int(_) => Ok(()),
+        Value::Str(_) | Value::Int(_) | Value::Buf(_) => Ok(()),
         #[allow(unreachable_patterns)]
         _ => Err(WRONGTYPE),
     }

@@ -1,0 +1,176 @@
+//! `redraft`: a Redis-compatible server. This file starts it: command line and
+//! configuration, logging, the data directory, listeners, the cron, and shutdown.
+
+mod alloc;
+mod clients;
+mod commands;
+mod config;
+mod cron;
+mod evict;
+mod logging;
+mod replicator;
+mod session;
+mod shared;
+mod table;
+
+use clap::Parser;
+use shared::Shared;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+#[global_allocator]
+static GLOBAL: alloc::Counting = alloc::Counting;
+
+/// The Redis version redraft reports (`INFO`, `HELLO`): the command set and replies it
+/// implements. Clients gate features on it (Sidekiq 8 requires 7.0 or later).
+pub const REDIS_VERSION: &str = "7.2.4";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "redraft",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (Redis ", "7.2.4", " compatible)"),
+    about = "A Redis-compatible server: drop-in redis-server on one machine.",
+    long_about = "A Redis-compatible server.\n\nUsage is as redis-server: redraft [CONFIG_FILE] [--directive value ...]\nExamples:\n  redraft\n  redraft /etc/redis/redis.conf\n  redraft --port 7777 --save \"\"\n  redraft /etc/redis/redis.conf --loglevel verbose\n\nThe configuration file uses redis.conf syntax. With no flags, redraft listens on\n127.0.0.1:6379 and keeps its data directory in ./data."
+)]
+struct Cli {
+    /// An optional configuration file (redis.conf syntax, `-` for stdin), then any
+    /// directive as `--name value`.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "CONFIG_FILE] [--directive value")]
+    args: Vec<String>,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let cfg = match config::Config::from_args(&cli.args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    };
+    let mut inert = vec![];
+    for (name, value) in cfg.non_default() {
+        if config::param(name).is_some_and(|p| !p.active) {
+            inert.push(name);
+        }
+        if let Err(e) = commands::config::check_supported(name, value) {
+            eprintln!("\n*** FATAL CONFIG ERROR (redraft {}) ***\n>>> '{} {}'\n{}", env!("CARGO_PKG_VERSION"), name, value, e);
+            std::process::exit(1);
+        }
+    }
+    if let Err(e) = logging::init(&cfg) {
+        eprintln!("{e}");
+        std::process::exit(1);
+    }
+    if !inert.is_empty() {
+        tracing::info!(directives = %inert.join(" "), "accepted for compatibility with redis.conf; they tune Redis internals and have no effect here");
+    }
+    let shared = Arc::new(Shared::new(cfg));
+    let settings = shared.settings();
+    if let Err(e) = std::fs::create_dir_all(&settings.dir) {
+        tracing::error!(dir = %settings.dir.display(), error = %e, "can't create the data directory");
+        std::process::exit(1);
+    }
+    let pidfile = shared.config.read().get("pidfile").to_string();
+    if !pidfile.is_empty() {
+        if let Err(e) = std::fs::write(&pidfile, format!("{}\n", std::process::id())) {
+            tracing::warn!(pidfile, error = %e, "can't write the pid file");
+        }
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "can't start the runtime");
+            std::process::exit(1);
+        }
+    };
+    let code = rt.block_on(run(shared.clone()));
+    if !pidfile.is_empty() {
+        let _ = std::fs::remove_file(&pidfile);
+    }
+    std::process::exit(code);
+}
+
+/// Addresses to listen on from `bind` (a leading `-` marks one that may be unavailable).
+fn bind_addrs(binds: &[String], port: u16) -> Vec<(SocketAddr, bool)> {
+    binds
+        .iter()
+        .filter_map(|b| {
+            let (optional, host) = match b.strip_prefix('-') {
+                Some(h) => (true, h),
+                None => (false, b.as_str()),
+            };
+            let host = match host {
+                "*" => "0.0.0.0",
+                "::*" => "::",
+                h => h,
+            };
+            let ip: std::net::IpAddr = host.parse().ok()?;
+            Some((SocketAddr::new(ip, port), optional))
+        })
+        .collect()
+}
+
+async fn run(shared: Arc<Shared>) -> i32 {
+    let settings = shared.settings();
+    if settings.port == 0 {
+        tracing::error!("port 0 leaves redraft with no listener: set a TCP port");
+        return 1;
+    }
+    let mut listeners = vec![];
+    for (addr, optional) in bind_addrs(&settings.binds, settings.port) {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => listeners.push(l),
+            Err(e) if optional => tracing::warn!(%addr, error = %e, "optional bind address unavailable"),
+            Err(e) => {
+                tracing::error!(%addr, error = %e, "Failed listening on port {} (tcp), aborting", settings.port);
+                return 1;
+            }
+        }
+    }
+    if listeners.is_empty() {
+        tracing::error!("no address to listen on (bind = {:?})", settings.binds);
+        return 1;
+    }
+    if shared.config.read().get("save") != "" {
+        tracing::warn!("persistence is not available in this build: data is kept in memory only (save points are not honoured)");
+    }
+    for l in listeners {
+        let sh = shared.clone();
+        tokio::spawn(async move {
+            loop {
+                match l.accept().await {
+                    Ok((stream, _)) => {
+                        tokio::spawn(session::serve(sh.clone(), stream));
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    }
+                }
+            }
+        });
+    }
+    tokio::spawn(cron::run(shared.clone()));
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        port = settings.port,
+        bind = %settings.binds.join(" "),
+        pid = std::process::id(),
+        "Ready to accept connections tcp"
+    );
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "can't install the SIGTERM handler");
+            return 1;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("Received SIGTERM scheduling shutdown..."),
+        _ = tokio::signal::ctrl_c() => tracing::info!("Received SIGINT scheduling shutdown..."),
+        _ = shared.shutdown.notified() => tracing::info!("User requested shutdown..."),
+    }
+    tracing::info!("redraft is now ready to exit, bye bye...");
+    0
+}

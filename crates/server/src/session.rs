@@ -1,0 +1,433 @@
+//! A client connection, from socket to engine and back.
+//!
+//! Each socket read is parsed into as many complete commands as it holds (phase 1, no
+//! lock); then the core lock is taken once and the whole batch runs (phase 2): each
+//! command is resolved in the command table, checked (auth, pause, memory), and run:
+//! writes through the replicator as entries, reads directly on the engine, server
+//! commands with the session. Replies accumulate in one buffer and go out in one write.
+
+use crate::clients::Client;
+use crate::commands::admin::{monitor_line, remove_monitor, slowlog_push};
+use crate::commands::Call;
+use crate::shared::{unix_ms, Core, Shared};
+use crate::table::{Exec, Resolved};
+use redraft_engine::flags::{ADMIN, DENYOOM, MAY_REPLICATE, NO_AUTH, SKIP_MONITOR, WRITE};
+use redraft_engine::{Protocol, Reply};
+use redraft_resp::{Limits, Parsed, RequestParser};
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Commands run under one acquisition of the core lock, at most.
+const MAX_BATCH: usize = 1024;
+/// Output size after which a batch is cut to flush replies.
+const FLUSH_AT: usize = 1 << 20;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// `CLIENT REPLY SKIP` was just given: the next command's reply is dropped.
+    SkipNext,
+}
+
+/// Something a command asks the connection to do once the batch stops.
+#[derive(Debug)]
+pub enum Action {
+    Close,
+    /// `DEBUG SLEEP`: hold the core lock (the whole server waits, as in Redis).
+    BlockServer(Duration),
+    Shutdown,
+}
+
+/// Per-connection state that commands read and change.
+pub struct SessionState {
+    pub client: Arc<Client>,
+    pub db: usize,
+    pub authenticated: bool,
+    pub reply_mode: ReplyMode,
+    /// The reply of the command being run is dropped (after `CLIENT REPLY SKIP`).
+    skip_current: bool,
+    pub monitor: bool,
+    pub action: Option<Action>,
+    /// Connected over loopback (for `enable-debug-command local`).
+    pub local: bool,
+}
+
+/// Input side of a connection: the read buffer and what has been parsed from it.
+struct Input {
+    buf: Vec<u8>,
+    parser: RequestParser,
+    ranges: Vec<Range<usize>>,
+    bounds: Vec<(usize, usize)>,
+}
+
+enum Step {
+    Done,
+    Paused(Instant),
+}
+
+const DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+fn fmt_addr(a: &SocketAddr) -> String {
+    match a {
+        SocketAddr::V4(v) => format!("{}:{}", v.ip(), v.port()),
+        SocketAddr::V6(v) => format!("{}:{}", v.ip(), v.port()),
+    }
+}
+
+pub async fn serve(shared: Arc<Shared>, stream: TcpStream) {
+    let (Ok(peer), Ok(local)) = (stream.peer_addr(), stream.local_addr()) else {
+        return;
+    };
+    let settings = shared.settings();
+    shared.stats.connections_received.fetch_add(1, Ordering::Relaxed);
+    let is_local = peer.ip().is_loopback();
+    if settings.protected_mode && settings.requirepass.is_none() && !is_local {
+        refuse(stream, DENIED).await;
+        shared.stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    if shared.clients.len() >= settings.maxclients {
+        refuse(stream, b"-ERR max number of clients reached\r\n").await;
+        shared.stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    let _ = stream.set_nodelay(true);
+    if settings.tcp_keepalive > 0 {
+        let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(settings.tcp_keepalive));
+        let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&ka);
+    }
+    let fd = {
+        use std::os::fd::AsRawFd;
+        stream.as_raw_fd()
+    };
+    let (mut rd, wr) = stream.into_split();
+    let (client, push_rx) = shared.clients.register(fmt_addr(&peer), fmt_addr(&local), fd);
+    let writer = tokio::spawn(write_loop(shared.clone(), wr, push_rx));
+    client.touch();
+    let mut sess = SessionState {
+        client: client.clone(),
+        db: 0,
+        authenticated: settings.requirepass.is_none(),
+        reply_mode: ReplyMode::On,
+        skip_current: false,
+        monitor: false,
+        action: None,
+        local: is_local,
+    };
+    drop(settings);
+    let mut input = Input {
+        buf: Vec::with_capacity(16 * 1024),
+        parser: RequestParser::new(),
+        ranges: vec![],
+        bounds: vec![],
+    };
+    let mut out = Reply::new(Protocol::Resp2);
+    tracing::debug!(id = client.id, addr = %client.addr, "client connected");
+    loop {
+        let spare = input.buf.capacity() - input.buf.len();
+        let want = input.parser.wanted().max(16 * 1024);
+        if spare < want.min(1 << 20) {
+            input.buf.reserve(want.min(1 << 20));
+        }
+        tokio::select! {
+            _ = client.killed() => break,
+            r = rd.read_buf(&mut input.buf) => {
+                match r {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        shared.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                        shared.stats.reads_processed.fetch_add(1, Ordering::Relaxed);
+                        if !process(&shared, &mut sess, &mut input, &mut out).await {
+                            break;
+                        }
+                        if input.buf.len() > shared.settings().query_buffer_limit {
+                            tracing::warn!(id = client.id, addr = %client.addr, "closing client that reached max query buffer length");
+                            shared.stats.query_buffer_disconnections.fetch_add(1, Ordering::Relaxed);
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if sess.monitor {
+        remove_monitor(&shared, client.id);
+    }
+    shared.clients.unregister(client.id);
+    let killed = client.is_killed();
+    drop(sess);
+    drop(client);
+    if killed {
+        writer.abort();
+    }
+    tracing::debug!("client disconnected");
+}
+
+/// Sends a refusal and closes gracefully: what the client already sent is read and
+/// dropped briefly, so the close does not turn into a reset that loses the message.
+async fn refuse(mut stream: TcpStream, msg: &[u8]) {
+    let _ = stream.write_all(msg).await;
+    let _ = stream.shutdown().await;
+    let mut sink = [0u8; 4096];
+    let _ = tokio::time::timeout(Duration::from_millis(200), async {
+        while let Ok(n) = stream.read(&mut sink).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+/// Writes replies (and pushes such as MONITOR lines) in the order queued. Running apart
+/// from the reader, a client that pipelines without reading never stalls the parsing of
+/// its own commands. Ends when every sender is gone (the session has finished).
+async fn write_loop(shared: Arc<Shared>, mut wr: tokio::net::tcp::OwnedWriteHalf, mut rx: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>) {
+    while let Some(buf) = rx.recv().await {
+        if wr.write_all(&buf).await.is_err() {
+            return;
+        }
+        shared.stats.net_output_bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
+        shared.stats.writes_processed.fetch_add(1, Ordering::Relaxed);
+    }
+    let _ = wr.shutdown().await;
+}
+
+/// Hands the replies gathered so far to the writer.
+fn flush(sess: &SessionState, out: &mut Reply) {
+    if !out.buf.is_empty() {
+        let buf = std::mem::replace(&mut out.buf, Vec::with_capacity(4096));
+        let _ = sess.client.push.send(buf);
+    }
+}
+
+/// Runs every complete command in the buffer. Returns false when the connection must
+/// close.
+async fn process(shared: &Arc<Shared>, sess: &mut SessionState, input: &mut Input, out: &mut Reply) -> bool {
+    loop {
+        // Phase 1: parse.
+        let limits = Limits {
+            max_bulk_len: shared.settings().proto_max_bulk_len,
+            authenticated: sess.authenticated,
+        };
+        input.ranges.clear();
+        input.bounds.clear();
+        let mut proto_err = None;
+        while input.bounds.len() < MAX_BATCH {
+            match input.parser.next(&mut input.buf, limits) {
+                Ok(Parsed::Command) => {
+                    let start = input.ranges.len();
+                    input.ranges.extend(input.parser.args().iter().cloned());
+                    input.bounds.push((start, input.ranges.len()));
+                }
+                Ok(Parsed::Incomplete) => break,
+                Err(e) => {
+                    proto_err = Some(e);
+                    break;
+                }
+            }
+        }
+        let more = input.bounds.len() == MAX_BATCH;
+        // Phase 2: run.
+        let mut i = 0;
+        let mut last_cmd = None;
+        while i < input.bounds.len() {
+            let mut paused = None;
+            {
+                let now = unix_ms();
+                let mut core = shared.core.lock();
+                let mut argv: Vec<&[u8]> = Vec::with_capacity(8);
+                while i < input.bounds.len() {
+                    let (s, e) = input.bounds[i];
+                    argv.clear();
+                    argv.extend(input.ranges[s..e].iter().map(|r| &input.buf[r.clone()]));
+                    if argv.is_empty() {
+                        i += 1;
+                        continue;
+                    }
+                    match execute(shared, &mut core, sess, &argv, now, out, &mut last_cmd) {
+                        Step::Done => i += 1,
+                        Step::Paused(until) => {
+                            paused = Some(until);
+                            break;
+                        }
+                    }
+                    if sess.action.is_some() || out.buf.len() >= FLUSH_AT {
+                        break;
+                    }
+                }
+            }
+            if let Some(name) = last_cmd.take() {
+                let mut m = sess.client.meta.lock();
+                m.last_cmd = name;
+                m.qbuf = input.buf.len();
+            }
+            sess.client.touch();
+            match sess.action.take() {
+                None => {}
+                Some(Action::Close) => {
+                    flush(sess, out);
+                    return false;
+                }
+                Some(Action::BlockServer(d)) => {
+                    let sh = shared.clone();
+                    let _ = tokio::task::spawn_blocking(move || {
+                        let _core = sh.core.lock();
+                        std::thread::sleep(d);
+                    })
+                    .await;
+                }
+                Some(Action::Shutdown) => {
+                    shared.shutting_down.store(true, Ordering::SeqCst);
+                    shared.shutdown.notify_one();
+                    return false;
+                }
+            }
+            flush(sess, out);
+            if let Some(until) = paused {
+                let wait = until.saturating_duration_since(Instant::now());
+                let _ = tokio::time::timeout(wait, shared.unpaused.notified()).await;
+            }
+        }
+        if let Some(e) = proto_err {
+            tracing::debug!(id = sess.client.id, error = %e, "protocol error, closing client");
+            out.error(&format!("ERR {e}"));
+            flush(sess, out);
+            return false;
+        }
+        let consumed = input.parser.consumed();
+        input.buf.drain(..consumed);
+        input.parser.advance();
+        if !more {
+            return true;
+        }
+    }
+}
+
+/// Resolves, checks and runs one command, accounting for it in the statistics.
+fn execute(shared: &Shared, core: &mut Core, sess: &mut SessionState, argv: &[&[u8]], now: i64, out: &mut Reply, last_cmd: &mut Option<String>) -> Step {
+    let start = out.buf.len();
+    let r = match shared.table.resolve(argv) {
+        Ok(r) => r,
+        Err((msg, stat)) => {
+            if let Some(s) = stat {
+                shared.table.stats[s].rejected.fetch_add(1, Ordering::Relaxed);
+            }
+            return reject(shared, sess, out, start, &msg);
+        }
+    };
+    let flags = r.exec.flags();
+    if !sess.authenticated && flags & NO_AUTH == 0 {
+        shared.table.stats[r.stat].rejected.fetch_add(1, Ordering::Relaxed);
+        return reject(shared, sess, out, start, "NOAUTH Authentication required.");
+    }
+    if let Some(until) = paused_until(shared, &r, flags) {
+        return Step::Paused(until);
+    }
+    let settings = shared.settings();
+    if settings.maxmemory > 0 {
+        crate::evict::perform(shared, core, &settings, now);
+        if flags & DENYOOM != 0 && crate::alloc::used_memory() as u64 > settings.maxmemory {
+            shared.table.stats[r.stat].rejected.fetch_add(1, Ordering::Relaxed);
+            return reject(shared, sess, out, start, "OOM command not allowed when used memory > 'maxmemory'.");
+        }
+    }
+    let db = sess.db;
+    let skip = sess.skip_current;
+    let t0 = Instant::now();
+    match r.exec {
+        Exec::Engine(c) => {
+            if c.is_write() {
+                core.repl.write(&mut core.engine, db, now, argv, out);
+            } else {
+                let seed = core.repl.read_seed();
+                core.engine.run(c, db, now, seed, argv, out);
+            }
+        }
+        Exec::Server(c) => {
+            let mut call = Call {
+                shared,
+                core,
+                sess,
+                args: argv,
+                reply: out,
+                now,
+            };
+            if let Err(e) = (c.handler)(&mut call) {
+                out.error(&e.0);
+            }
+        }
+    }
+    let micros = t0.elapsed().as_micros() as u64;
+    let stat = &shared.table.stats[r.stat];
+    stat.calls.fetch_add(1, Ordering::Relaxed);
+    stat.usec.fetch_add(micros, Ordering::Relaxed);
+    shared.stats.commands_processed.fetch_add(1, Ordering::Relaxed);
+    if out.buf.get(start) == Some(&b'-') {
+        stat.failed.fetch_add(1, Ordering::Relaxed);
+        shared.count_error(&out.buf[start..]);
+    }
+    if settings.slowlog_slower_than >= 0 && micros as i64 >= settings.slowlog_slower_than {
+        let name = sess.client.meta.lock().name.clone();
+        slowlog_push(shared, micros, argv, &sess.client.addr, &name);
+    }
+    if settings.latency_threshold_ms > 0 {
+        let ev = if flags & redraft_engine::flags::FAST != 0 { "fast-command" } else { "command" };
+        shared.latency_event(ev, micros / 1000);
+    }
+    if shared.monitor_count.load(Ordering::Relaxed) > 0 && flags & (SKIP_MONITOR | ADMIN) == 0 {
+        let line = monitor_line(db, &sess.client.addr, argv);
+        for (_, tx) in shared.monitors.lock().iter() {
+            let _ = tx.send(line.clone());
+        }
+    }
+    finish_reply(sess, out, start, skip);
+    *last_cmd = Some(shared.table.names[r.stat].clone());
+    Step::Done
+}
+
+/// Applies `CLIENT REPLY OFF|SKIP` to the reply just written.
+fn finish_reply(sess: &mut SessionState, out: &mut Reply, start: usize, skip: bool) {
+    if sess.reply_mode == ReplyMode::Off || skip {
+        out.buf.truncate(start);
+    }
+    if skip {
+        sess.skip_current = false;
+    }
+    if sess.reply_mode == ReplyMode::SkipNext {
+        sess.reply_mode = ReplyMode::On;
+        sess.skip_current = true;
+    }
+}
+
+fn reject(shared: &Shared, sess: &mut SessionState, out: &mut Reply, start: usize, msg: &str) -> Step {
+    out.error(msg);
+    shared.count_error(&out.buf[start..]);
+    let skip = sess.skip_current;
+    finish_reply(sess, out, start, skip);
+    Step::Done
+}
+
+/// When the command must wait for `CLIENT PAUSE` to end, until when.
+fn paused_until(shared: &Shared, r: &Resolved, flags: u32) -> Option<Instant> {
+    let p = *shared.pause.lock();
+    let until = p.until?;
+    if until <= Instant::now() {
+        return None;
+    }
+    if let Some(parent) = r.parent {
+        if parent.name() == "client" && r.exec.name() == "unpause" {
+            return None;
+        }
+    }
+    if p.writes_only && flags & (WRITE | MAY_REPLICATE) == 0 {
+        return None;
+    }
+    Some(until)
+}
