@@ -71,7 +71,8 @@ SCRIPTS = {
     "errors": [
         "GET", "SET k", "NOSUCHCMD a b", "nosuchcmd", "GET a b", "MGET", "CONFIG", "CONFIG FOO",
         "OBJECT", "CLIENT FOO", "DEL", "EXISTS", "INCRBY k", "ECHO", "ECHO a b", "PING a b",
-        "PING", "PING hello", "ECHO hello", "SELECT",
+        "PING", "PING hello", "ECHO hello", "SELECT", "COMMAND INFO nosuch", "COMMAND GETKEYS nosuch", "COMMAND GETKEYS nosuch a", "COMMAND GETKEYS get a b", "COMMAND GETKEYS ping a",
+        "COMMAND GETKEYS get", "COMMAND GETKEYS ping", "COMMAND GETKEYS mset a b c d",
     ],
     "connection": [
         "HELLO 4", "HELLO x", "CLIENT SETNAME 'a b'", "CLIENT SETNAME myname", "CLIENT GETNAME",

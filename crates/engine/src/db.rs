@@ -34,9 +34,13 @@ pub fn lfu_touch(access: u32, now: i64, log_factor: u32, decay_time: u32, r: f64
     let now_min = ((now / 60_000) & 0xFFFF) as u32;
     let ldt = access >> 8;
     let mut counter = access & 0xff;
-    let elapsed = if now_min >= ldt { now_min - ldt } else { 65535 - ldt + now_min };
-    if decay_time > 0 {
-        counter = counter.saturating_sub(elapsed / decay_time);
+    let elapsed = if now_min >= ldt {
+        now_min - ldt
+    } else {
+        65535 - ldt + now_min
+    };
+    if let Some(periods) = elapsed.checked_div(decay_time) {
+        counter = counter.saturating_sub(periods);
     }
     if counter < 255 {
         let base = counter.saturating_sub(5) as f64;
@@ -114,7 +118,8 @@ impl Db {
                         self.lfu_rand ^= self.lfu_rand >> 7;
                         self.lfu_rand ^= self.lfu_rand << 17;
                         let r = (self.lfu_rand >> 11) as f64 / (1u64 << 53) as f64;
-                        o.access = lfu_touch(o.access, now, self.lfu_log_factor, self.lfu_decay_time, r);
+                        o.access =
+                            lfu_touch(o.access, now, self.lfu_log_factor, self.lfu_decay_time, r);
                     }
                 }
                 Some(o)

@@ -434,13 +434,22 @@ mod tests {
     fn advance_after_complete_and_partial_commands() {
         let mut buf = b"*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1\r\n".to_vec();
         let mut p = RequestParser::new();
-        assert_eq!(p.next(&mut buf, Limits::default()).unwrap(), Parsed::Command);
-        assert_eq!(p.next(&mut buf, Limits::default()).unwrap(), Parsed::Incomplete);
+        assert_eq!(
+            p.next(&mut buf, Limits::default()).unwrap(),
+            Parsed::Command
+        );
+        assert_eq!(
+            p.next(&mut buf, Limits::default()).unwrap(),
+            Parsed::Incomplete
+        );
         let n = p.consumed();
         buf.drain(..n);
         p.advance();
         buf.extend_from_slice(b"k\r\n");
-        assert_eq!(p.next(&mut buf, Limits::default()).unwrap(), Parsed::Command);
+        assert_eq!(
+            p.next(&mut buf, Limits::default()).unwrap(),
+            Parsed::Command
+        );
         assert_eq!(&buf[p.args()[1].clone()], b"k");
         let n = p.consumed();
         buf.drain(..n);

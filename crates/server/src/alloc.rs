@@ -54,7 +54,11 @@ pub fn used_memory() -> usize {
 pub fn rss() -> usize {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<usize>().ok()))
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse::<usize>().ok())
+        })
         .map(|pages| pages * 4096)
         .unwrap_or(0)
 }

@@ -111,7 +111,12 @@ pub struct Clients {
 }
 
 impl Clients {
-    pub fn register(&self, addr: String, laddr: String, fd: i32) -> (Arc<Client>, mpsc::UnboundedReceiver<Vec<u8>>) {
+    pub fn register(
+        &self,
+        addr: String,
+        laddr: String,
+        fd: i32,
+    ) -> (Arc<Client>, mpsc::UnboundedReceiver<Vec<u8>>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let (tx, rx) = mpsc::unbounded_channel();
         let c = Arc::new(Client {

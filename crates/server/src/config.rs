@@ -86,26 +86,59 @@ pub static PARAMS: &[Param] = &[
     p("dbfilename", Kind::Str, "dump.rdb", true),
     p("save", Kind::Save, "3600 1 300 100 60 10000", true),
     p("appendonly", YESNO, "no", true),
-    p("loglevel", Kind::Enum(&["debug", "verbose", "notice", "warning", "nothing"]), "notice", true),
+    p(
+        "loglevel",
+        Kind::Enum(&["debug", "verbose", "notice", "warning", "nothing"]),
+        "notice",
+        true,
+    ),
     p("logfile", Kind::Str, "", false),
     p("pidfile", Kind::Str, "", false),
     p("daemonize", YESNO, "no", false),
     p("timeout", NONNEG, "0", true),
     p("tcp-keepalive", NONNEG, "300", true),
     p("tcp-backlog", NONNEG, "511", false),
-    p("proto-max-bulk-len", Kind::Memory(1024 * 1024), "536870912", true),
-    p("client-query-buffer-limit", Kind::Memory(1024 * 1024), "1073741824", true),
+    p(
+        "proto-max-bulk-len",
+        Kind::Memory(1024 * 1024),
+        "536870912",
+        true,
+    ),
+    p(
+        "client-query-buffer-limit",
+        Kind::Memory(1024 * 1024),
+        "1073741824",
+        true,
+    ),
     p("maxmemory", Kind::Memory(0), "0", true),
     p("maxmemory-policy", Kind::Enum(POLICIES), "noeviction", true),
     p("maxmemory-samples", Kind::Int(1, 64), "5", true),
     p("lfu-log-factor", NONNEG, "10", true),
     p("lfu-decay-time", NONNEG, "1", true),
     p("hz", Kind::Int(1, 500), "10", true),
-    p("slowlog-log-slower-than", Kind::Int(-1, i64::MAX), "10000", true),
+    p(
+        "slowlog-log-slower-than",
+        Kind::Int(-1, i64::MAX),
+        "10000",
+        true,
+    ),
     p("slowlog-max-len", Kind::Int(0, i64::MAX), "128", true),
-    p("latency-monitor-threshold", Kind::Int(0, i64::MAX), "0", true),
-    p("enable-debug-command", Kind::Enum(&["no", "yes", "local"]), "no", false),
-    alias(p("busy-reply-threshold", Kind::Int(0, i64::MAX), "5000", true), "lua-time-limit"),
+    p(
+        "latency-monitor-threshold",
+        Kind::Int(0, i64::MAX),
+        "0",
+        true,
+    ),
+    p(
+        "enable-debug-command",
+        Kind::Enum(&["no", "yes", "local"]),
+        "no",
+        false,
+    ),
+    alias(
+        p("busy-reply-threshold", Kind::Int(0, i64::MAX), "5000", true),
+        "lua-time-limit",
+    ),
     p("notify-keyspace-events", Kind::Str, "", true),
     // Redis internals with no counterpart here.
     compat("active-expire-effort", Kind::Int(1, 10), "1"),
@@ -116,7 +149,11 @@ pub static PARAMS: &[Param] = &[
     compat("active-defrag-ignore-bytes", Kind::Memory(1), "104857600"),
     compat("active-defrag-threshold-lower", Kind::Int(0, 1000), "10"),
     compat("active-defrag-threshold-upper", Kind::Int(0, 1000), "100"),
-    compat("active-defrag-max-scan-fields", Kind::Int(1, i64::MAX), "1000"),
+    compat(
+        "active-defrag-max-scan-fields",
+        Kind::Int(1, i64::MAX),
+        "1000",
+    ),
     compat("always-show-logo", YESNO, "no"),
     compat("dynamic-hz", YESNO, "yes"),
     compat("io-threads", Kind::Int(1, 128), "1"),
@@ -146,11 +183,23 @@ pub static PARAMS: &[Param] = &[
     compat("stream-node-max-bytes", Kind::Memory(0), "4096"),
     compat("stream-node-max-entries", NONNEG, "100"),
     compat("set-proc-title", YESNO, "yes"),
-    compat("proc-title-template", Kind::Str, "{title} {listen-addr} {server-mode}"),
-    compat("supervised", Kind::Enum(&["no", "upstart", "systemd", "auto"]), "no"),
+    compat(
+        "proc-title-template",
+        Kind::Str,
+        "{title} {listen-addr} {server-mode}",
+    ),
+    compat(
+        "supervised",
+        Kind::Enum(&["no", "upstart", "systemd", "auto"]),
+        "no",
+    ),
     compat("crash-log-enabled", YESNO, "yes"),
     compat("crash-memcheck-enabled", YESNO, "yes"),
-    compat("oom-score-adj", Kind::Enum(&["no", "yes", "relative", "absolute"]), "no"),
+    compat(
+        "oom-score-adj",
+        Kind::Enum(&["no", "yes", "relative", "absolute"]),
+        "no",
+    ),
     compat("oom-score-adj-values", Kind::Str, "0 200 800"),
     compat("disable-thp", YESNO, "yes"),
     compat("syslog-enabled", YESNO, "no"),
@@ -163,8 +212,16 @@ pub static PARAMS: &[Param] = &[
     compat("rdbchecksum", YESNO, "yes"),
     compat("rdb-del-sync-files", YESNO, "no"),
     compat("rdb-save-incremental-fsync", YESNO, "yes"),
-    compat("sanitize-dump-payload", Kind::Enum(&["no", "yes", "clients"]), "no"),
-    compat("appendfsync", Kind::Enum(&["always", "everysec", "no"]), "everysec"),
+    compat(
+        "sanitize-dump-payload",
+        Kind::Enum(&["no", "yes", "clients"]),
+        "no",
+    ),
+    compat(
+        "appendfsync",
+        Kind::Enum(&["always", "everysec", "no"]),
+        "everysec",
+    ),
     compat("appendfilename", Kind::Str, "appendonly.aof"),
     compat("appenddirname", Kind::Str, "appendonlydir"),
     compat("no-appendfsync-on-rewrite", YESNO, "no"),
@@ -174,16 +231,28 @@ pub static PARAMS: &[Param] = &[
     compat("aof-use-rdb-preamble", YESNO, "yes"),
     compat("aof-rewrite-incremental-fsync", YESNO, "yes"),
     compat("aof-timestamp-enabled", YESNO, "no"),
-    compat("client-output-buffer-limit", Kind::Str, "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"),
+    compat(
+        "client-output-buffer-limit",
+        Kind::Str,
+        "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+    ),
     compat("repl-diskless-sync", YESNO, "yes"),
     compat("repl-diskless-sync-delay", NONNEG, "5"),
     compat("repl-diskless-sync-max-replicas", NONNEG, "0"),
-    compat("repl-diskless-load", Kind::Enum(&["disabled", "on-empty-db", "swapdb"]), "disabled"),
+    compat(
+        "repl-diskless-load",
+        Kind::Enum(&["disabled", "on-empty-db", "swapdb"]),
+        "disabled",
+    ),
     compat("repl-disable-tcp-nodelay", YESNO, "no"),
     compat("repl-backlog-size", Kind::Memory(1), "1048576"),
     compat("repl-backlog-ttl", NONNEG, "3600"),
     compat("repl-timeout", Kind::Int(1, i32::MAX as i64), "60"),
-    compat("repl-ping-replica-period", Kind::Int(1, i32::MAX as i64), "10"),
+    compat(
+        "repl-ping-replica-period",
+        Kind::Int(1, i32::MAX as i64),
+        "10",
+    ),
     compat("replica-serve-stale-data", YESNO, "yes"),
     compat("replica-read-only", YESNO, "yes"),
     compat("replica-priority", NONNEG, "100"),
@@ -198,8 +267,16 @@ pub static PARAMS: &[Param] = &[
     compat("shutdown-timeout", NONNEG, "10"),
     compat("shutdown-on-sigint", Kind::Str, "default"),
     compat("shutdown-on-sigterm", Kind::Str, "default"),
-    compat("enable-protected-configs", Kind::Enum(&["no", "yes", "local"]), "no"),
-    compat("enable-module-command", Kind::Enum(&["no", "yes", "local"]), "no"),
+    compat(
+        "enable-protected-configs",
+        Kind::Enum(&["no", "yes", "local"]),
+        "no",
+    ),
+    compat(
+        "enable-module-command",
+        Kind::Enum(&["no", "yes", "local"]),
+        "no",
+    ),
     compat("cluster-enabled", Kind::Enum(&["no"]), "no"),
     compat("locale-collate", Kind::Str, ""),
 ];
@@ -244,14 +321,19 @@ pub fn validate(p: &Param, value: &str) -> Result<String, String> {
                 .parse()
                 .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
             if v < min || v > max {
-                return Err(format!("argument must be between {min} and {max} inclusive"));
+                return Err(format!(
+                    "argument must be between {min} and {max} inclusive"
+                ));
             }
             Ok(v.to_string())
         }
         Kind::Memory(min) => {
             let v = parse_memory(value).ok_or("argument must be a memory value")?;
             if v < min {
-                return Err(format!("argument must be between {min} and {} inclusive", i64::MAX));
+                return Err(format!(
+                    "argument must be between {min} and {} inclusive",
+                    i64::MAX
+                ));
             }
             Ok(v.to_string())
         }
@@ -269,7 +351,7 @@ pub fn validate(p: &Param, value: &str) -> Result<String, String> {
         Kind::Str => Ok(value.to_string()),
         Kind::Save => {
             let parts: Vec<&str> = value.split_whitespace().collect();
-            if parts.len() % 2 != 0 || parts.iter().any(|x| x.parse::<u64>().is_err()) {
+            if !parts.len().is_multiple_of(2) || parts.iter().any(|x| x.parse::<u64>().is_err()) {
                 return Err("Invalid save parameters".into());
             }
             Ok(parts.join(" "))
@@ -287,7 +369,10 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            values: PARAMS.iter().map(|p| (p.name, p.default.to_string())).collect(),
+            values: PARAMS
+                .iter()
+                .map(|p| (p.name, p.default.to_string()))
+                .collect(),
             file: None,
         }
     }
@@ -317,7 +402,12 @@ impl Config {
 
     /// Applies one directive (`name`, its arguments) as read from a file or the command
     /// line. `save` lines accumulate, as in Redis.
-    pub fn apply_directive(&mut self, name: &str, args: &[String], first_save: &mut bool) -> Result<(), String> {
+    pub fn apply_directive(
+        &mut self,
+        name: &str,
+        args: &[String],
+        first_save: &mut bool,
+    ) -> Result<(), String> {
         let Some(p) = param(name) else {
             return Err("Bad directive or wrong number of arguments".into());
         };
@@ -351,7 +441,7 @@ impl Config {
     /// `client-output-buffer-limit <class> <hard> <soft> <secs>`: replaces that class.
     fn apply_output_limit(&mut self, v: &str) -> Result<(), String> {
         let parts: Vec<&str> = v.split_whitespace().collect();
-        if parts.is_empty() || parts.len() % 4 != 0 {
+        if parts.is_empty() || !parts.len().is_multiple_of(4) {
             return Err("Wrong number of arguments in buffer limit configuration.".into());
         }
         let cur = self.get("client-output-buffer-limit").to_string();
@@ -366,14 +456,27 @@ impl Config {
                 "normal" => "normal",
                 "slave" | "replica" => "slave",
                 "pubsub" => "pubsub",
-                _ => return Err("Invalid client class specified in buffer limit configuration.".into()),
+                _ => {
+                    return Err(
+                        "Invalid client class specified in buffer limit configuration.".into(),
+                    )
+                }
             };
-            let hard = parse_memory(c[1]).ok_or("Error in hard, soft or soft_seconds setting in buffer limit configuration.")?;
-            let soft = parse_memory(c[2]).ok_or("Error in hard, soft or soft_seconds setting in buffer limit configuration.")?;
-            let secs: u64 = c[3]
-                .parse()
-                .map_err(|_| "Error in hard, soft or soft_seconds setting in buffer limit configuration.")?;
-            let entry = vec![class.to_string(), hard.to_string(), soft.to_string(), secs.to_string()];
+            let hard = parse_memory(c[1]).ok_or(
+                "Error in hard, soft or soft_seconds setting in buffer limit configuration.",
+            )?;
+            let soft = parse_memory(c[2]).ok_or(
+                "Error in hard, soft or soft_seconds setting in buffer limit configuration.",
+            )?;
+            let secs: u64 = c[3].parse().map_err(|_| {
+                "Error in hard, soft or soft_seconds setting in buffer limit configuration."
+            })?;
+            let entry = vec![
+                class.to_string(),
+                hard.to_string(),
+                soft.to_string(),
+                secs.to_string(),
+            ];
             match classes.iter_mut().find(|x| x[0] == class) {
                 Some(x) => *x = entry,
                 None => classes.push(entry),
@@ -438,12 +541,14 @@ impl Config {
                         .map_err(|e| format!("Can't read the configuration from stdin: {e}"))?;
                     s
                 } else {
-                    std::fs::read_to_string(first)
-                        .map_err(|e| format!("Fatal error, can't open config file '{first}': {e}"))?
+                    std::fs::read_to_string(first).map_err(|e| {
+                        format!("Fatal error, can't open config file '{first}': {e}")
+                    })?
                 };
                 cfg.load_text(&text, Path::new(first), 0)?;
                 if first != "-" {
-                    cfg.file = Some(std::fs::canonicalize(first).unwrap_or_else(|_| PathBuf::from(first)));
+                    cfg.file =
+                        Some(std::fs::canonicalize(first).unwrap_or_else(|_| PathBuf::from(first)));
                 }
                 rest = &args[1..];
             }
@@ -453,7 +558,10 @@ impl Config {
         let mut i = 0;
         while i < rest.len() {
             let Some(name) = rest[i].strip_prefix("--") else {
-                return Err(format!("Invalid argument '{}': directives are given as --name value", rest[i]));
+                return Err(format!(
+                    "Invalid argument '{}': directives are given as --name value",
+                    rest[i]
+                ));
             };
             let mut vals = vec![];
             i += 1;
@@ -465,13 +573,23 @@ impl Config {
                 vals.push(String::new());
             }
             let vals: Vec<String> = if vals.len() == 1 {
-                split_line(&vals[0]).filter(|v| !v.is_empty()).unwrap_or_else(|| vals.clone())
+                split_line(&vals[0])
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or_else(|| vals.clone())
             } else {
                 vals
             };
             let vals: Vec<String> = vals.into_iter().filter(|v| !v.is_empty()).collect();
             cfg.apply_directive(name, &vals, &mut first_save)
-                .map_err(|m| format!("\n*** FATAL CONFIG ERROR (redraft {}) ***\n>>> '{} {}'\n{}", env!("CARGO_PKG_VERSION"), name, vals.join(" "), m))?;
+                .map_err(|m| {
+                    format!(
+                        "\n*** FATAL CONFIG ERROR (redraft {}) ***\n>>> '{} {}'\n{}",
+                        env!("CARGO_PKG_VERSION"),
+                        name,
+                        vals.join(" "),
+                        m
+                    )
+                })?;
         }
         Ok(cfg)
     }
@@ -497,7 +615,8 @@ impl Config {
         let mut written: Vec<&'static str> = vec![];
         for raw in old.lines() {
             let words = split_line(raw.trim()).unwrap_or_default();
-            let keep_as_is = raw.trim().is_empty() || raw.trim().starts_with('#') || words.is_empty();
+            let keep_as_is =
+                raw.trim().is_empty() || raw.trim().starts_with('#') || words.is_empty();
             let found = if keep_as_is { None } else { param(&words[0]) };
             match found {
                 Some(p) if p.name != "save" || !written.contains(&"save") => {
@@ -629,15 +748,22 @@ mod tests {
     #[test]
     fn file_and_args() {
         let mut c = Config::default();
-        c.load_text("# comment\nport 7000\nsave 10 1\nsave 20 2\nmaxmemory 1mb\n", Path::new("t"), 0)
-            .unwrap();
+        c.load_text(
+            "# comment\nport 7000\nsave 10 1\nsave 20 2\nmaxmemory 1mb\n",
+            Path::new("t"),
+            0,
+        )
+        .unwrap();
         assert_eq!(c.get("port"), "7000");
         assert_eq!(c.get("save"), "10 1 20 2");
         assert_eq!(c.get("maxmemory"), "1048576");
-        let e = c.load_text("port 1\nbogus 1\n", Path::new("t"), 0).unwrap_err();
+        let e = c
+            .load_text("port 1\nbogus 1\n", Path::new("t"), 0)
+            .unwrap_err();
         assert!(e.contains("at line 2"), "{e}");
         assert!(e.contains("Bad directive"), "{e}");
-        let c = Config::from_args(&["--port".into(), "7001".into(), "--save".into(), "".into()]).unwrap();
+        let c = Config::from_args(&["--port".into(), "7001".into(), "--save".into(), "".into()])
+            .unwrap();
         assert_eq!(c.get("port"), "7001");
         assert_eq!(c.get("save"), "");
     }
@@ -645,7 +771,12 @@ mod tests {
     #[test]
     fn validation_messages() {
         let p = param("maxmemory-policy").unwrap();
-        assert!(validate(p, "bogus").unwrap_err().starts_with("argument(s) must be one of"));
-        assert_eq!(validate(param("protected-mode").unwrap(), "maybe").unwrap_err(), "argument must be 'yes' or 'no'");
+        assert!(validate(p, "bogus")
+            .unwrap_err()
+            .starts_with("argument(s) must be one of"));
+        assert_eq!(
+            validate(param("protected-mode").unwrap(), "maybe").unwrap_err(),
+            "argument must be 'yes' or 'no'"
+        );
     }
 }

@@ -35,9 +35,18 @@ pub async fn run(shared: Arc<Shared>) {
             let inb = st.net_input_bytes.load(Ordering::Relaxed);
             let outb = st.net_output_bytes.load(Ordering::Relaxed);
             let secs = el.as_secs_f64();
-            st.ops_per_sec.store((cmds.saturating_sub(last_cmds) as f64 / secs) as u64, Ordering::Relaxed);
-            st.input_kbps_x100.store((inb.saturating_sub(last_in) as f64 / secs / 1024.0 * 100.0) as u64, Ordering::Relaxed);
-            st.output_kbps_x100.store((outb.saturating_sub(last_out) as f64 / secs / 1024.0 * 100.0) as u64, Ordering::Relaxed);
+            st.ops_per_sec.store(
+                (cmds.saturating_sub(last_cmds) as f64 / secs) as u64,
+                Ordering::Relaxed,
+            );
+            st.input_kbps_x100.store(
+                (inb.saturating_sub(last_in) as f64 / secs / 1024.0 * 100.0) as u64,
+                Ordering::Relaxed,
+            );
+            st.output_kbps_x100.store(
+                (outb.saturating_sub(last_out) as f64 / secs / 1024.0 * 100.0) as u64,
+                Ordering::Relaxed,
+            );
             last_cmds = cmds;
             last_in = inb;
             last_out = outb;
@@ -59,7 +68,11 @@ pub async fn run(shared: Arc<Shared>) {
 }
 
 fn write_paused(shared: &Shared) -> bool {
-    shared.pause.lock().until.is_some_and(|u| u > Instant::now())
+    shared
+        .pause
+        .lock()
+        .until
+        .is_some_and(|u| u > Instant::now())
 }
 
 fn active_expire(shared: &Shared, rng: &mut Rng) {
@@ -69,12 +82,17 @@ fn active_expire(shared: &Shared, rng: &mut Rng) {
     let ndb = core.engine.dbs.len();
     let mut avg = vec![0i64; ndb];
     let mut sink = Reply::default();
-    for db in 0..ndb {
+    for (db, avg) in avg.iter_mut().enumerate() {
         if core.engine.dbs[db].expires.is_empty() {
             continue;
         }
-        avg[db] = sample_avg_ttl(&core.engine.dbs[db], now, rng);
-        let keys = redraft_engine::commands::expire::active_expire_sample(&core.engine.dbs[db], now, rng, EXPIRE_MAX_PER_DB);
+        *avg = sample_avg_ttl(&core.engine.dbs[db], now, rng);
+        let keys = redraft_engine::commands::expire::active_expire_sample(
+            &core.engine.dbs[db],
+            now,
+            rng,
+            EXPIRE_MAX_PER_DB,
+        );
         if keys.is_empty() {
             continue;
         }
@@ -90,7 +108,11 @@ fn active_expire(shared: &Shared, rng: &mut Rng) {
     prev.resize(ndb, 0);
     for (p, a) in prev.iter_mut().zip(avg) {
         // Smoothed like Redis: mostly the previous estimate, a little of the new one.
-        *p = if *p == 0 || a == 0 { a } else { (*p / 50) * 49 + a / 50 };
+        *p = if *p == 0 || a == 0 {
+            a
+        } else {
+            (*p / 50) * 49 + a / 50
+        };
     }
     drop(prev);
     shared

@@ -29,7 +29,8 @@ pub fn perform(shared: &Shared, core: &mut Core, s: &Settings, now: i64) {
             break;
         };
         sink.buf.clear();
-        core.repl.write(&mut core.engine, db, now, &[b"DEL", &key], &mut sink);
+        core.repl
+            .write(&mut core.engine, db, now, &[b"DEL", &key], &mut sink);
         shared.stats.evicted_keys.fetch_add(1, Ordering::Relaxed);
     }
 }
@@ -47,7 +48,13 @@ fn score(policy: &str, access: u32, deadline: Option<i64>, now: i64, rng: &mut R
     }
 }
 
-fn pick_victim(core: &Core, s: &Settings, volatile: bool, now: i64, rng: &mut Rng) -> Option<(usize, Box<[u8]>)> {
+fn pick_victim(
+    core: &Core,
+    s: &Settings,
+    volatile: bool,
+    now: i64,
+    rng: &mut Rng,
+) -> Option<(usize, Box<[u8]>)> {
     let mut best: Option<(i64, usize, Box<[u8]>)> = None;
     for (i, db) in core.engine.dbs.iter().enumerate() {
         let n = if volatile { db.expires.len() } else { db.len() };

@@ -39,7 +39,12 @@ pub fn init(cfg: &Config) -> Result<(), String> {
             .open(logfile)
             .map_err(|e| format!("Can't open the log file: {e}"))?;
         registry
-            .with(fmt::layer().with_writer(std::sync::Mutex::new(f)).with_ansi(false).with_target(false))
+            .with(
+                fmt::layer()
+                    .with_writer(std::sync::Mutex::new(f))
+                    .with_ansi(false)
+                    .with_target(false),
+            )
             .try_init()
             .map_err(|e| e.to_string())
     }

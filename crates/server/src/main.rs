@@ -35,7 +35,11 @@ pub const REDIS_VERSION: &str = "7.2.4";
 struct Cli {
     /// An optional configuration file (redis.conf syntax, `-` for stdin), then any
     /// directive as `--name value`.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "CONFIG_FILE] [--directive value")]
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CONFIG_FILE] [--directive value"
+    )]
     args: Vec<String>,
 }
 
@@ -54,7 +58,13 @@ fn main() {
             inert.push(name);
         }
         if let Err(e) = commands::config::check_supported(name, value) {
-            eprintln!("\n*** FATAL CONFIG ERROR (redraft {}) ***\n>>> '{} {}'\n{}", env!("CARGO_PKG_VERSION"), name, value, e);
+            eprintln!(
+                "\n*** FATAL CONFIG ERROR (redraft {}) ***\n>>> '{} {}'\n{}",
+                env!("CARGO_PKG_VERSION"),
+                name,
+                value,
+                e
+            );
             std::process::exit(1);
         }
     }
@@ -77,7 +87,10 @@ fn main() {
             tracing::warn!(pidfile, error = %e, "can't write the pid file");
         }
     }
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!(error = %e, "can't start the runtime");
@@ -112,6 +125,13 @@ fn bind_addrs(binds: &[String], port: u16) -> Vec<(SocketAddr, bool)> {
 }
 
 async fn run(shared: Arc<Shared>) -> i32 {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "can't install the SIGTERM handler");
+            return 1;
+        }
+    };
     let settings = shared.settings();
     if settings.port == 0 {
         tracing::error!("port 0 leaves redraft with no listener: set a TCP port");
@@ -121,7 +141,9 @@ async fn run(shared: Arc<Shared>) -> i32 {
     for (addr, optional) in bind_addrs(&settings.binds, settings.port) {
         match tokio::net::TcpListener::bind(addr).await {
             Ok(l) => listeners.push(l),
-            Err(e) if optional => tracing::warn!(%addr, error = %e, "optional bind address unavailable"),
+            Err(e) if optional => {
+                tracing::warn!(%addr, error = %e, "optional bind address unavailable")
+            }
             Err(e) => {
                 tracing::error!(%addr, error = %e, "Failed listening on port {} (tcp), aborting", settings.port);
                 return 1;
@@ -132,7 +154,7 @@ async fn run(shared: Arc<Shared>) -> i32 {
         tracing::error!("no address to listen on (bind = {:?})", settings.binds);
         return 1;
     }
-    if shared.config.read().get("save") != "" {
+    if !shared.config.read().get("save").is_empty() {
         tracing::warn!("persistence is not available in this build: data is kept in memory only (save points are not honoured)");
     }
     for l in listeners {
@@ -159,13 +181,6 @@ async fn run(shared: Arc<Shared>) -> i32 {
         pid = std::process::id(),
         "Ready to accept connections tcp"
     );
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "can't install the SIGTERM handler");
-            return 1;
-        }
-    };
     tokio::select! {
         _ = term.recv() => tracing::info!("Received SIGTERM scheduling shutdown..."),
         _ = tokio::signal::ctrl_c() => tracing::info!("Received SIGINT scheduling shutdown..."),

@@ -25,7 +25,14 @@ impl Replicator {
 
     /// Applies one write command as an entry stamped at `now` (never before the last
     /// applied entry) with a fresh random seed.
-    pub fn write(&mut self, engine: &mut Engine, db: usize, now: i64, argv: &[&[u8]], reply: &mut Reply) {
+    pub fn write(
+        &mut self,
+        engine: &mut Engine,
+        db: usize,
+        now: i64,
+        argv: &[&[u8]],
+        reply: &mut Reply,
+    ) {
         let time_ms = engine.entry_time(now);
         let seed = self.seeds.next_u64();
         engine.apply(db, time_ms, seed, &[argv], reply);

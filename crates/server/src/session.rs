@@ -39,8 +39,6 @@ pub enum ReplyMode {
 #[derive(Debug)]
 pub enum Action {
     Close,
-    /// `DEBUG SLEEP`: hold the core lock (the whole server waits, as in Redis).
-    BlockServer(Duration),
     Shutdown,
 }
 
@@ -85,21 +83,31 @@ pub async fn serve(shared: Arc<Shared>, stream: TcpStream) {
         return;
     };
     let settings = shared.settings();
-    shared.stats.connections_received.fetch_add(1, Ordering::Relaxed);
+    shared
+        .stats
+        .connections_received
+        .fetch_add(1, Ordering::Relaxed);
     let is_local = peer.ip().is_loopback();
     if settings.protected_mode && settings.requirepass.is_none() && !is_local {
         refuse(stream, DENIED).await;
-        shared.stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
+        shared
+            .stats
+            .rejected_connections
+            .fetch_add(1, Ordering::Relaxed);
         return;
     }
     if shared.clients.len() >= settings.maxclients {
         refuse(stream, b"-ERR max number of clients reached\r\n").await;
-        shared.stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
+        shared
+            .stats
+            .rejected_connections
+            .fetch_add(1, Ordering::Relaxed);
         return;
     }
     let _ = stream.set_nodelay(true);
     if settings.tcp_keepalive > 0 {
-        let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(settings.tcp_keepalive));
+        let ka =
+            socket2::TcpKeepalive::new().with_time(Duration::from_secs(settings.tcp_keepalive));
         let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&ka);
     }
     let fd = {
@@ -107,7 +115,9 @@ pub async fn serve(shared: Arc<Shared>, stream: TcpStream) {
         stream.as_raw_fd()
     };
     let (mut rd, wr) = stream.into_split();
-    let (client, push_rx) = shared.clients.register(fmt_addr(&peer), fmt_addr(&local), fd);
+    let (client, push_rx) = shared
+        .clients
+        .register(fmt_addr(&peer), fmt_addr(&local), fd);
     let writer = tokio::spawn(write_loop(shared.clone(), wr, push_rx));
     client.touch();
     let mut sess = SessionState {
@@ -188,13 +198,23 @@ async fn refuse(mut stream: TcpStream, msg: &[u8]) {
 /// Writes replies (and pushes such as MONITOR lines) in the order queued. Running apart
 /// from the reader, a client that pipelines without reading never stalls the parsing of
 /// its own commands. Ends when every sender is gone (the session has finished).
-async fn write_loop(shared: Arc<Shared>, mut wr: tokio::net::tcp::OwnedWriteHalf, mut rx: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>) {
+async fn write_loop(
+    shared: Arc<Shared>,
+    mut wr: tokio::net::tcp::OwnedWriteHalf,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>,
+) {
     while let Some(buf) = rx.recv().await {
         if wr.write_all(&buf).await.is_err() {
             return;
         }
-        shared.stats.net_output_bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
-        shared.stats.writes_processed.fetch_add(1, Ordering::Relaxed);
+        shared
+            .stats
+            .net_output_bytes
+            .fetch_add(buf.len() as u64, Ordering::Relaxed);
+        shared
+            .stats
+            .writes_processed
+            .fetch_add(1, Ordering::Relaxed);
     }
     let _ = wr.shutdown().await;
 }
@@ -209,7 +229,12 @@ fn flush(sess: &SessionState, out: &mut Reply) {
 
 /// Runs every complete command in the buffer. Returns false when the connection must
 /// close.
-async fn process(shared: &Arc<Shared>, sess: &mut SessionState, input: &mut Input, out: &mut Reply) -> bool {
+async fn process(
+    shared: &Arc<Shared>,
+    sess: &mut SessionState,
+    input: &mut Input,
+    out: &mut Reply,
+) -> bool {
     loop {
         // Phase 1: parse.
         let limits = Limits {
@@ -275,14 +300,6 @@ async fn process(shared: &Arc<Shared>, sess: &mut SessionState, input: &mut Inpu
                     flush(sess, out);
                     return false;
                 }
-                Some(Action::BlockServer(d)) => {
-                    let sh = shared.clone();
-                    let _ = tokio::task::spawn_blocking(move || {
-                        let _core = sh.core.lock();
-                        std::thread::sleep(d);
-                    })
-                    .await;
-                }
                 Some(Action::Shutdown) => {
                     shared.shutting_down.store(true, Ordering::SeqCst);
                     shared.shutdown.notify_one();
@@ -311,20 +328,32 @@ async fn process(shared: &Arc<Shared>, sess: &mut SessionState, input: &mut Inpu
 }
 
 /// Resolves, checks and runs one command, accounting for it in the statistics.
-fn execute(shared: &Shared, core: &mut Core, sess: &mut SessionState, argv: &[&[u8]], now: i64, out: &mut Reply, last_cmd: &mut Option<String>) -> Step {
+fn execute(
+    shared: &Shared,
+    core: &mut Core,
+    sess: &mut SessionState,
+    argv: &[&[u8]],
+    now: i64,
+    out: &mut Reply,
+    last_cmd: &mut Option<String>,
+) -> Step {
     let start = out.buf.len();
     let r = match shared.table.resolve(argv) {
         Ok(r) => r,
         Err((msg, stat)) => {
             if let Some(s) = stat {
-                shared.table.stats[s].rejected.fetch_add(1, Ordering::Relaxed);
+                shared.table.stats[s]
+                    .rejected
+                    .fetch_add(1, Ordering::Relaxed);
             }
             return reject(shared, sess, out, start, &msg);
         }
     };
     let flags = r.exec.flags();
     if !sess.authenticated && flags & NO_AUTH == 0 {
-        shared.table.stats[r.stat].rejected.fetch_add(1, Ordering::Relaxed);
+        shared.table.stats[r.stat]
+            .rejected
+            .fetch_add(1, Ordering::Relaxed);
         return reject(shared, sess, out, start, "NOAUTH Authentication required.");
     }
     if let Some(until) = paused_until(shared, &r, flags) {
@@ -334,8 +363,16 @@ fn execute(shared: &Shared, core: &mut Core, sess: &mut SessionState, argv: &[&[
     if settings.maxmemory > 0 {
         crate::evict::perform(shared, core, &settings, now);
         if flags & DENYOOM != 0 && crate::alloc::used_memory() as u64 > settings.maxmemory {
-            shared.table.stats[r.stat].rejected.fetch_add(1, Ordering::Relaxed);
-            return reject(shared, sess, out, start, "OOM command not allowed when used memory > 'maxmemory'.");
+            shared.table.stats[r.stat]
+                .rejected
+                .fetch_add(1, Ordering::Relaxed);
+            return reject(
+                shared,
+                sess,
+                out,
+                start,
+                "OOM command not allowed when used memory > 'maxmemory'.",
+            );
         }
     }
     let db = sess.db;
@@ -368,7 +405,10 @@ fn execute(shared: &Shared, core: &mut Core, sess: &mut SessionState, argv: &[&[
     let stat = &shared.table.stats[r.stat];
     stat.calls.fetch_add(1, Ordering::Relaxed);
     stat.usec.fetch_add(micros, Ordering::Relaxed);
-    shared.stats.commands_processed.fetch_add(1, Ordering::Relaxed);
+    shared
+        .stats
+        .commands_processed
+        .fetch_add(1, Ordering::Relaxed);
     if out.buf.get(start) == Some(&b'-') {
         stat.failed.fetch_add(1, Ordering::Relaxed);
         shared.count_error(&out.buf[start..]);
@@ -378,7 +418,11 @@ fn execute(shared: &Shared, core: &mut Core, sess: &mut SessionState, argv: &[&[
         slowlog_push(shared, micros, argv, &sess.client.addr, &name);
     }
     if settings.latency_threshold_ms > 0 {
-        let ev = if flags & redraft_engine::flags::FAST != 0 { "fast-command" } else { "command" };
+        let ev = if flags & redraft_engine::flags::FAST != 0 {
+            "fast-command"
+        } else {
+            "command"
+        };
         shared.latency_event(ev, micros / 1000);
     }
     if shared.monitor_count.load(Ordering::Relaxed) > 0 && flags & (SKIP_MONITOR | ADMIN) == 0 {
@@ -406,7 +450,13 @@ fn finish_reply(sess: &mut SessionState, out: &mut Reply, start: usize, skip: bo
     }
 }
 
-fn reject(shared: &Shared, sess: &mut SessionState, out: &mut Reply, start: usize, msg: &str) -> Step {
+fn reject(
+    shared: &Shared,
+    sess: &mut SessionState,
+    out: &mut Reply,
+    start: usize,
+    msg: &str,
+) -> Step {
     out.error(msg);
     shared.count_error(&out.buf[start..]);
     let skip = sess.skip_current;

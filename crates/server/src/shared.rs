@@ -115,7 +115,9 @@ pub fn unix_us() -> u64 {
 pub fn random_hex40() -> String {
     let seed = unix_us() ^ ((std::process::id() as u64) << 32);
     let mut rng = redraft_engine::Rng::new(seed ^ (&seed as *const u64 as u64));
-    (0..5).map(|_| format!("{:08x}", rng.next_u64() as u32)).collect()
+    (0..5)
+        .map(|_| format!("{:08x}", rng.next_u64() as u32))
+        .collect()
 }
 
 /// Tells the engine which access metadata to keep (LRU clock or LFU counter).

@@ -99,15 +99,20 @@ impl Table {
             names: vec![],
             stats: vec![],
         };
-        let engine = redraft_engine::commands::all().map(|c| (Exec::Engine(c), subs_of(c, Exec::Engine)));
-        let server = SERVER_FAMILIES.iter().flat_map(|f| f.iter()).map(|c| (Exec::Server(c), subs_of(c, Exec::Server)));
+        let engine =
+            redraft_engine::commands::all().map(|c| (Exec::Engine(c), subs_of(c, Exec::Engine)));
+        let server = SERVER_FAMILIES
+            .iter()
+            .flat_map(|f| f.iter())
+            .map(|c| (Exec::Server(c), subs_of(c, Exec::Server)));
         for (exec, subs) in engine.chain(server) {
             let stat = t.slot(exec.name().to_string());
             let subs = subs
                 .into_iter()
                 .map(|s| (s, t.slot(format!("{}|{}", exec.name(), s.name()))))
                 .collect();
-            t.map.insert(exec.name().as_bytes(), Entry { exec, stat, subs });
+            t.map
+                .insert(exec.name().as_bytes(), Entry { exec, stat, subs });
         }
         t
     }
@@ -140,7 +145,10 @@ impl Table {
         if e.subs.is_empty() || args.len() < 2 {
             if !e.exec.arity_ok(args.len()) {
                 return Err((
-                    format!("ERR wrong number of arguments for '{}' command", e.exec.name()),
+                    format!(
+                        "ERR wrong number of arguments for '{}' command",
+                        e.exec.name()
+                    ),
                     Some(e.stat),
                 ));
             }

@@ -14,36 +14,287 @@ use std::time::Duration;
 const NOS: u32 = NOSCRIPT | LOADING | STALE;
 
 pub const COMMANDS: &[ServerCommand] = &[
-    cmd("command", -1, LOADING | STALE, Keys::None, "server", "2.8.13", "Returns detailed information about all commands.", command).with_subcommands(&[
-        cmd("count", 2, LOADING | STALE, Keys::None, "server", "2.8.13", "Returns a count of commands.", command_count),
-        cmd("info", -2, LOADING | STALE, Keys::None, "server", "2.8.13", "Returns information about one, multiple or all commands.", command_info),
-        cmd("docs", -2, LOADING | STALE, Keys::None, "server", "7.0.0", "Returns documentary information about one, multiple or all commands.", command_docs),
-        cmd("list", -2, LOADING | STALE, Keys::None, "server", "7.0.0", "Returns a list of command names.", command_list),
-        cmd("getkeys", -3, LOADING | STALE, Keys::None, "server", "2.8.13", "Extracts the key names from an arbitrary command.", command_getkeys),
-        cmd("getkeysandflags", -3, LOADING | STALE, Keys::None, "server", "7.0.0", "Extracts the key names and access flags for an arbitrary command.", command_getkeys),
-        cmd("help", 2, LOADING | STALE, Keys::None, "server", "5.0.0", "Returns helpful text about the different subcommands.", command_help),
+    cmd(
+        "command",
+        -1,
+        LOADING | STALE,
+        Keys::None,
+        "server",
+        "2.8.13",
+        "Returns detailed information about all commands.",
+        command,
+    )
+    .with_subcommands(&[
+        cmd(
+            "count",
+            2,
+            LOADING | STALE,
+            Keys::None,
+            "server",
+            "2.8.13",
+            "Returns a count of commands.",
+            command_count,
+        ),
+        cmd(
+            "info",
+            -2,
+            LOADING | STALE,
+            Keys::None,
+            "server",
+            "2.8.13",
+            "Returns information about one, multiple or all commands.",
+            command_info,
+        ),
+        cmd(
+            "docs",
+            -2,
+            LOADING | STALE,
+            Keys::None,
+            "server",
+            "7.0.0",
+            "Returns documentary information about one, multiple or all commands.",
+            command_docs,
+        ),
+        cmd(
+            "list",
+            -2,
+            LOADING | STALE,
+            Keys::None,
+            "server",
+            "7.0.0",
+            "Returns a list of command names.",
+            command_list,
+        ),
+        cmd(
+            "getkeys",
+            -4,
+            LOADING | STALE,
+            Keys::None,
+            "server",
+            "2.8.13",
+            "Extracts the key names from an arbitrary command.",
+            command_getkeys,
+        ),
+        cmd(
+            "getkeysandflags",
+            -4,
+            LOADING | STALE,
+            Keys::None,
+            "server",
+            "7.0.0",
+            "Extracts the key names and access flags for an arbitrary command.",
+            command_getkeys,
+        ),
+        cmd(
+            "help",
+            2,
+            LOADING | STALE,
+            Keys::None,
+            "server",
+            "5.0.0",
+            "Returns helpful text about the different subcommands.",
+            command_help,
+        ),
     ]),
-    cmd("time", 1, LOADING | STALE | FAST, Keys::None, "server", "2.6.0", "Returns the server time.", time),
-    cmd("lastsave", 1, LOADING | STALE | FAST, Keys::None, "server", "1.0.0", "Returns the Unix timestamp of the last successful save to disk.", lastsave),
-    cmd("role", 1, NOSCRIPT | LOADING | STALE | FAST, Keys::None, "server", "2.8.12", "Returns the replication role.", role),
-    cmd("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, Keys::None, "server", "1.0.0", "A container for debugging commands.", debug),
-    cmd("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY, Keys::None, "server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server.", shutdown),
-    cmd("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, Keys::None, "server", "1.0.0", "Listens for all requests received by the server in real-time.", monitor),
-    cmd("slowlog", -2, 0, Keys::None, "server", "2.2.12", "A container for slow log commands.", slowlog_help).with_subcommands(&[
-        cmd("get", -2, ADMIN | LOADING | STALE, Keys::None, "server", "2.2.12", "Returns the slow log's entries.", slowlog_get),
-        cmd("len", 2, ADMIN | LOADING | STALE, Keys::None, "server", "2.2.12", "Returns the number of entries in the slow log.", slowlog_len),
-        cmd("reset", 2, ADMIN | LOADING | STALE, Keys::None, "server", "2.2.12", "Clears all entries from the slow log.", slowlog_reset),
-        cmd("help", 2, LOADING | STALE, Keys::None, "server", "6.2.0", "Show helpful text about the different subcommands", slowlog_help),
+    cmd(
+        "time",
+        1,
+        LOADING | STALE | FAST,
+        Keys::None,
+        "server",
+        "2.6.0",
+        "Returns the server time.",
+        time,
+    ),
+    cmd(
+        "lastsave",
+        1,
+        LOADING | STALE | FAST,
+        Keys::None,
+        "server",
+        "1.0.0",
+        "Returns the Unix timestamp of the last successful save to disk.",
+        lastsave,
+    ),
+    cmd(
+        "role",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST,
+        Keys::None,
+        "server",
+        "2.8.12",
+        "Returns the replication role.",
+        role,
+    ),
+    cmd(
+        "debug",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        Keys::None,
+        "server",
+        "1.0.0",
+        "A container for debugging commands.",
+        debug,
+    ),
+    cmd(
+        "shutdown",
+        -1,
+        ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY,
+        Keys::None,
+        "server",
+        "1.0.0",
+        "Synchronously saves the database(s) to disk and shuts down the Redis server.",
+        shutdown,
+    ),
+    cmd(
+        "monitor",
+        1,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        Keys::None,
+        "server",
+        "1.0.0",
+        "Listens for all requests received by the server in real-time.",
+        monitor,
+    ),
+    cmd(
+        "slowlog",
+        -2,
+        0,
+        Keys::None,
+        "server",
+        "2.2.12",
+        "A container for slow log commands.",
+        slowlog_help,
+    )
+    .with_subcommands(&[
+        cmd(
+            "get",
+            -2,
+            ADMIN | LOADING | STALE,
+            Keys::None,
+            "server",
+            "2.2.12",
+            "Returns the slow log's entries.",
+            slowlog_get,
+        ),
+        cmd(
+            "len",
+            2,
+            ADMIN | LOADING | STALE,
+            Keys::None,
+            "server",
+            "2.2.12",
+            "Returns the number of entries in the slow log.",
+            slowlog_len,
+        ),
+        cmd(
+            "reset",
+            2,
+            ADMIN | LOADING | STALE,
+            Keys::None,
+            "server",
+            "2.2.12",
+            "Clears all entries from the slow log.",
+            slowlog_reset,
+        ),
+        cmd(
+            "help",
+            2,
+            LOADING | STALE,
+            Keys::None,
+            "server",
+            "6.2.0",
+            "Show helpful text about the different subcommands",
+            slowlog_help,
+        ),
     ]),
-    cmd("latency", -2, 0, Keys::None, "server", "2.8.13", "A container for latency diagnostics commands.", latency_help).with_subcommands(&[
-        cmd("latest", 2, ADMIN | NOS, Keys::None, "server", "2.8.13", "Returns the latest latency samples for all events.", latency_latest),
-        cmd("history", 3, ADMIN | NOS, Keys::None, "server", "2.8.13", "Returns timestamp-latency samples for an event.", latency_history),
-        cmd("reset", -2, ADMIN | NOS, Keys::None, "server", "2.8.13", "Resets the latency data for one or more events.", latency_reset),
-        cmd("help", 2, LOADING | STALE, Keys::None, "server", "2.8.13", "Returns helpful text about the different subcommands.", latency_help),
+    cmd(
+        "latency",
+        -2,
+        0,
+        Keys::None,
+        "server",
+        "2.8.13",
+        "A container for latency diagnostics commands.",
+        latency_help,
+    )
+    .with_subcommands(&[
+        cmd(
+            "latest",
+            2,
+            ADMIN | NOS,
+            Keys::None,
+            "server",
+            "2.8.13",
+            "Returns the latest latency samples for all events.",
+            latency_latest,
+        ),
+        cmd(
+            "history",
+            3,
+            ADMIN | NOS,
+            Keys::None,
+            "server",
+            "2.8.13",
+            "Returns timestamp-latency samples for an event.",
+            latency_history,
+        ),
+        cmd(
+            "reset",
+            -2,
+            ADMIN | NOS,
+            Keys::None,
+            "server",
+            "2.8.13",
+            "Resets the latency data for one or more events.",
+            latency_reset,
+        ),
+        cmd(
+            "help",
+            2,
+            LOADING | STALE,
+            Keys::None,
+            "server",
+            "2.8.13",
+            "Returns helpful text about the different subcommands.",
+            latency_help,
+        ),
     ]),
-    cmd("memory", -2, 0, Keys::None, "server", "4.0.0", "A container for memory diagnostics commands.", memory_help).with_subcommands(&[
-        cmd("usage", -3, READONLY, Keys::Range { first: 2, last: 2, step: 1 }, "server", "4.0.0", "Estimates the memory usage of a key.", memory_usage),
-        cmd("help", 2, LOADING | STALE, Keys::None, "server", "4.0.0", "Returns helpful text about the different subcommands.", memory_help),
+    cmd(
+        "memory",
+        -2,
+        0,
+        Keys::None,
+        "server",
+        "4.0.0",
+        "A container for memory diagnostics commands.",
+        memory_help,
+    )
+    .with_subcommands(&[
+        cmd(
+            "usage",
+            -3,
+            READONLY,
+            Keys::Range {
+                first: 2,
+                last: 2,
+                step: 1,
+            },
+            "server",
+            "4.0.0",
+            "Estimates the memory usage of a key.",
+            memory_usage,
+        ),
+        cmd(
+            "help",
+            2,
+            LOADING | STALE,
+            Keys::None,
+            "server",
+            "4.0.0",
+            "Returns helpful text about the different subcommands.",
+            memory_help,
+        ),
     ]),
 ];
 
@@ -89,7 +340,11 @@ fn command_entry(r: &mut Reply, e: &Exec, full_name: &str, subs: &[Exec]) {
     r.array(10);
     r.bulk(full_name.as_bytes());
     r.int(e.arity() as i64);
-    let mut fl: Vec<&str> = flags::NAMES.iter().filter(|(b, _)| e.flags() & b != 0).map(|(_, n)| *n).collect();
+    let mut fl: Vec<&str> = flags::NAMES
+        .iter()
+        .filter(|(b, _)| e.flags() & b != 0)
+        .map(|(_, n)| *n)
+        .collect();
     if movable(e) {
         fl.push("movablekeys");
     }
@@ -118,17 +373,32 @@ fn command_entry(r: &mut Reply, e: &Exec, full_name: &str, subs: &[Exec]) {
 }
 
 fn key_specs(r: &mut Reply, e: &Exec) {
-    let access: &[&str] = if e.has(WRITE) { &["RW", "update"] } else { &["RO", "access"] };
+    let access: &[&str] = if e.has(WRITE) {
+        &["RW", "update"]
+    } else {
+        &["RO", "access"]
+    };
     let (begin, find): (i64, Option<(i64, i64, i64, bool)>) = match e.keys() {
         Keys::None | Keys::Custom(_) => {
             r.array(0);
             return;
         }
         Keys::Range { first, last, step } => {
-            let lastkey = if last < 0 { last as i64 } else { (last - first) as i64 };
+            let lastkey = if last < 0 {
+                last as i64
+            } else {
+                (last - first) as i64
+            };
             (first as i64, Some((lastkey, step as i64, 0, false)))
         }
-        Keys::Keynum { numkeys, first, step } => (numkeys as i64, Some((0, (first - numkeys) as i64, step as i64, true))),
+        Keys::Keynum {
+            numkeys,
+            first,
+            step,
+        } => (
+            numkeys as i64,
+            Some((0, (first - numkeys) as i64, step as i64, true)),
+        ),
     };
     r.array(1);
     r.map(3);
@@ -148,7 +418,9 @@ fn key_specs(r: &mut Reply, e: &Exec) {
     r.bulk(b"find_keys");
     r.map(2);
     r.bulk(b"type");
-    let Some((a, b, c, keynum)) = find else { return };
+    let Some((a, b, c, keynum)) = find else {
+        return;
+    };
     if keynum {
         r.bulk(b"keynum");
         r.bulk(b"spec");
@@ -176,11 +448,18 @@ fn entry_of(shared: &Shared, name: &[u8]) -> Option<(Exec, Vec<Exec>, String)> {
     // "container|sub" names a subcommand.
     if let Some(p) = name.iter().position(|&c| c == b'|') {
         let e = shared.table.get(&name[..p])?;
-        let (s, _) = e.subs.iter().find(|(s, _)| s.name().as_bytes().eq_ignore_ascii_case(&name[p + 1..]))?;
+        let (s, _) = e
+            .subs
+            .iter()
+            .find(|(s, _)| s.name().as_bytes().eq_ignore_ascii_case(&name[p + 1..]))?;
         return Some((*s, vec![], format!("{}|{}", e.exec.name(), s.name())));
     }
     let e = shared.table.get(name)?;
-    Some((e.exec, e.subs.iter().map(|(s, _)| *s).collect(), e.exec.name().to_string()))
+    Some((
+        e.exec,
+        e.subs.iter().map(|(s, _)| *s).collect(),
+        e.exec.name().to_string(),
+    ))
 }
 
 fn command(call: &mut Call) -> CmdResult {
@@ -206,7 +485,7 @@ fn command_info(call: &mut Call) -> CmdResult {
     for name in &call.args[2..] {
         match entry_of(call.shared, name) {
             Some((e, subs, full)) => command_entry(call.reply, &e, &full, &subs),
-            None => call.reply.null_array(),
+            None => call.reply.null(),
         }
     }
     Ok(())
@@ -235,7 +514,11 @@ fn command_docs(call: &mut Call) -> CmdResult {
     let mut found = vec![];
     if call.args.len() == 2 {
         for e in call.shared.table.entries() {
-            found.push((e.exec, e.subs.iter().map(|(s, _)| *s).collect::<Vec<_>>(), e.exec.name().to_string()));
+            found.push((
+                e.exec,
+                e.subs.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+                e.exec.name().to_string(),
+            ));
         }
     } else {
         for name in &call.args[2..] {
@@ -260,8 +543,11 @@ fn command_list(call: &mut Call) -> CmdResult {
         _ => return Err(SYNTAX),
     };
     for e in call.shared.table.entries() {
-        let all = std::iter::once((e.exec, e.exec.name().to_string()))
-            .chain(e.subs.iter().map(|(s, _)| (*s, format!("{}|{}", e.exec.name(), s.name()))));
+        let all = std::iter::once((e.exec, e.exec.name().to_string())).chain(
+            e.subs
+                .iter()
+                .map(|(s, _)| (*s, format!("{}|{}", e.exec.name(), s.name()))),
+        );
         for (x, n) in all {
             let keep = match filter {
                 None => true,
@@ -290,12 +576,18 @@ fn command_getkeys(call: &mut Call) -> CmdResult {
     };
     let mut exec = e.exec;
     if !e.subs.is_empty() && args.len() >= 2 {
-        if let Some((s, _)) = e.subs.iter().find(|(s, _)| s.name().as_bytes().eq_ignore_ascii_case(args[1])) {
+        if let Some((s, _)) = e
+            .subs
+            .iter()
+            .find(|(s, _)| s.name().as_bytes().eq_ignore_ascii_case(args[1]))
+        {
             exec = *s;
         }
     }
     if !exec.arity_ok(args.len()) {
-        return Err(Error::new("ERR Invalid number of arguments specified for command"));
+        return Err(Error::new(
+            "ERR Invalid number of arguments specified for command",
+        ));
     }
     let keys = exec.keys().positions(args);
     if keys.is_empty() {
@@ -306,7 +598,11 @@ fn command_getkeys(call: &mut Call) -> CmdResult {
         if with_flags {
             call.reply.array(2);
             call.reply.bulk(args[k]);
-            let f: &[&str] = if exec.has(WRITE) { &["RW", "update"] } else { &["RO", "access"] };
+            let f: &[&str] = if exec.has(WRITE) {
+                &["RW", "update"]
+            } else {
+                &["RO", "access"]
+            };
             call.reply.set(f.len());
             for x in f {
                 call.reply.simple(x);
@@ -389,11 +685,14 @@ fn debug(call: &mut Call) -> CmdResult {
         );
     } else if is(sub, "sleep") && n == 3 {
         let secs = redraft_engine::args::float(call.args[2])?;
-        call.sess.action = Some(Action::BlockServer(Duration::from_secs_f64(secs.max(0.0))));
+        // As in Redis the whole server stops: the core lock is held while sleeping.
+        std::thread::sleep(Duration::from_secs_f64(secs.clamp(0.0, 3600.0)));
         call.reply.ok();
     } else if is(sub, "set-active-expire") && n == 3 {
         let on = int(call.args[2])? != 0;
-        call.shared.active_expire.store(on, std::sync::atomic::Ordering::Relaxed);
+        call.shared
+            .active_expire
+            .store(on, std::sync::atomic::Ordering::Relaxed);
         call.reply.ok();
     } else {
         return Err(Error::err(format!(
@@ -419,7 +718,9 @@ fn shutdown(call: &mut Call) -> CmdResult {
         }
     }
     if save == Some(true) {
-        tracing::warn!("SHUTDOWN SAVE refused: this build keeps data in memory only and cannot save");
+        tracing::warn!(
+            "SHUTDOWN SAVE refused: this build keeps data in memory only and cannot save"
+        );
         return Err(Error::new("ERR Errors trying to SHUTDOWN. Check logs."));
     }
     call.sess.action = Some(Action::Shutdown);
@@ -430,8 +731,13 @@ fn monitor(call: &mut Call) -> CmdResult {
     if !call.sess.monitor {
         call.sess.monitor = true;
         call.sess.client.meta.lock().monitor = true;
-        call.shared.monitors.lock().push((call.sess.client.id, call.sess.client.push.clone()));
-        call.shared.monitor_count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        call.shared
+            .monitors
+            .lock()
+            .push((call.sess.client.id, call.sess.client.push.clone()));
+        call.shared
+            .monitor_count
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
     call.reply.ok();
     Ok(())
@@ -469,7 +775,14 @@ pub fn repr(out: &mut Vec<u8>, s: &[u8]) {
 /// One MONITOR line for a command, as Redis formats it.
 pub fn monitor_line(db: usize, addr: &str, args: &[&[u8]]) -> Vec<u8> {
     let us = unix_us();
-    let mut out = format!("+{}.{:06} [{} {}]", us / 1_000_000, us % 1_000_000, db, addr).into_bytes();
+    let mut out = format!(
+        "+{}.{:06} [{} {}]",
+        us / 1_000_000,
+        us % 1_000_000,
+        db,
+        addr
+    )
+    .into_bytes();
     for a in args {
         out.push(b' ');
         repr(&mut out, a);
@@ -503,9 +816,12 @@ fn slowlog_get(call: &mut Call) -> CmdResult {
     let count = match call.args.len() {
         2 => 10,
         3 => {
-            let n = int(call.args[2]).map_err(|_| Error::new("ERR count should be greater than or equal to -1"))?;
+            let n = int(call.args[2])
+                .map_err(|_| Error::new("ERR count should be greater than or equal to -1"))?;
             if n < -1 {
-                return Err(Error::new("ERR count should be greater than or equal to -1"));
+                return Err(Error::new(
+                    "ERR count should be greater than or equal to -1",
+                ));
             }
             if n == -1 {
                 usize::MAX
@@ -531,7 +847,8 @@ fn slowlog_get(call: &mut Call) -> CmdResult {
 }
 
 fn slowlog_len(call: &mut Call) -> CmdResult {
-    call.reply.int(call.shared.slowlog.lock().entries.len() as i64);
+    call.reply
+        .int(call.shared.slowlog.lock().entries.len() as i64);
     Ok(())
 }
 
@@ -680,8 +997,13 @@ fn memory_usage(call: &mut Call) -> CmdResult {
             // index slot, rounded as the allocator rounds small blocks.
             let round = |n: usize| if n == 0 { 0 } else { n.next_multiple_of(16) };
             let entry = 8 + 16 + std::mem::size_of::<redraft_engine::Object>() + 8;
-            let ttl = if db.expire_of(key).is_some() { entry + round(key.len()) } else { 0 };
-            call.reply.int((round(key.len()) + round(o.value.heap_size()) + entry + ttl) as i64);
+            let ttl = if db.expire_of(key).is_some() {
+                entry + round(key.len())
+            } else {
+                0
+            };
+            call.reply
+                .int((round(key.len()) + round(o.value.heap_size()) + entry + ttl) as i64);
         }
     }
     Ok(())

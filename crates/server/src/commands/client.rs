@@ -9,21 +9,138 @@ use std::time::{Duration, Instant};
 
 const F: u32 = NOSCRIPT | LOADING | STALE;
 
-pub const COMMANDS: &[ServerCommand] = &[cmd("client", -2, 0, Keys::None, "connection", "2.4.0", "A container for client connection commands.", help)
-    .with_subcommands(&[
-        cmd("id", 2, F | FAST, Keys::None, "connection", "5.0.0", "Returns the unique client ID of the connection.", id),
-        cmd("info", 2, F | FAST, Keys::None, "connection", "6.2.0", "Returns information about the connection.", info),
-        cmd("list", -2, ADMIN | F, Keys::None, "connection", "2.4.0", "Lists open connections.", list),
-        cmd("kill", -3, ADMIN | F, Keys::None, "connection", "2.4.0", "Terminates open connections.", kill),
-        cmd("setname", 3, F, Keys::None, "connection", "2.6.9", "Sets the connection name.", setname),
-        cmd("getname", 2, F, Keys::None, "connection", "2.6.9", "Returns the name of the connection.", getname),
-        cmd("setinfo", 4, F, Keys::None, "connection", "7.2.0", "Sets information specific to the client or connection.", setinfo),
-        cmd("pause", -3, ADMIN | F, Keys::None, "connection", "3.0.0", "Suspends commands processing.", pause),
-        cmd("unpause", 2, ADMIN | F, Keys::None, "connection", "6.2.0", "Resumes processing commands from paused clients.", unpause),
-        cmd("no-evict", 3, ADMIN | F, Keys::None, "connection", "7.0.0", "Sets the client eviction mode of the connection.", no_evict),
-        cmd("reply", 3, F, Keys::None, "connection", "3.2.0", "Instructs the server whether to reply to commands.", reply),
-        cmd("help", 2, F, Keys::None, "connection", "5.0.0", "Returns helpful text about the different subcommands.", help),
-    ])];
+pub const COMMANDS: &[ServerCommand] = &[cmd(
+    "client",
+    -2,
+    0,
+    Keys::None,
+    "connection",
+    "2.4.0",
+    "A container for client connection commands.",
+    help,
+)
+.with_subcommands(&[
+    cmd(
+        "id",
+        2,
+        F | FAST,
+        Keys::None,
+        "connection",
+        "5.0.0",
+        "Returns the unique client ID of the connection.",
+        id,
+    ),
+    cmd(
+        "info",
+        2,
+        F | FAST,
+        Keys::None,
+        "connection",
+        "6.2.0",
+        "Returns information about the connection.",
+        info,
+    ),
+    cmd(
+        "list",
+        -2,
+        ADMIN | F,
+        Keys::None,
+        "connection",
+        "2.4.0",
+        "Lists open connections.",
+        list,
+    ),
+    cmd(
+        "kill",
+        -3,
+        ADMIN | F,
+        Keys::None,
+        "connection",
+        "2.4.0",
+        "Terminates open connections.",
+        kill,
+    ),
+    cmd(
+        "setname",
+        3,
+        F,
+        Keys::None,
+        "connection",
+        "2.6.9",
+        "Sets the connection name.",
+        setname,
+    ),
+    cmd(
+        "getname",
+        2,
+        F,
+        Keys::None,
+        "connection",
+        "2.6.9",
+        "Returns the name of the connection.",
+        getname,
+    ),
+    cmd(
+        "setinfo",
+        4,
+        F,
+        Keys::None,
+        "connection",
+        "7.2.0",
+        "Sets information specific to the client or connection.",
+        setinfo,
+    ),
+    cmd(
+        "pause",
+        -3,
+        ADMIN | F,
+        Keys::None,
+        "connection",
+        "3.0.0",
+        "Suspends commands processing.",
+        pause,
+    ),
+    cmd(
+        "unpause",
+        2,
+        ADMIN | F,
+        Keys::None,
+        "connection",
+        "6.2.0",
+        "Resumes processing commands from paused clients.",
+        unpause,
+    ),
+    cmd(
+        "no-evict",
+        3,
+        ADMIN | F,
+        Keys::None,
+        "connection",
+        "7.0.0",
+        "Sets the client eviction mode of the connection.",
+        no_evict,
+    ),
+    cmd(
+        "reply",
+        3,
+        F,
+        Keys::None,
+        "connection",
+        "3.2.0",
+        "Instructs the server whether to reply to commands.",
+        reply,
+    ),
+    cmd(
+        "help",
+        2,
+        F,
+        Keys::None,
+        "connection",
+        "5.0.0",
+        "Returns helpful text about the different subcommands.",
+        help,
+    ),
+])];
 
 fn help(call: &mut Call) -> CmdResult {
     super::help(
@@ -96,7 +213,10 @@ fn parse_type(arg: &[u8]) -> Result<&'static str, Error> {
         "master" => Ok("master"),
         "replica" | "slave" => Ok("replica"),
         "pubsub" => Ok("pubsub"),
-        _ => Err(Error::err(format!("Unknown client type '{}'", String::from_utf8_lossy(arg)))),
+        _ => Err(Error::err(format!(
+            "Unknown client type '{}'",
+            String::from_utf8_lossy(arg)
+        ))),
     }
 }
 
@@ -148,7 +268,13 @@ fn kill(call: &mut Call) -> CmdResult {
     // Old form: CLIENT KILL addr:port
     if args.len() == 3 {
         let addr = String::from_utf8_lossy(args[2]);
-        let Some(c) = call.shared.clients.all().into_iter().find(|c| c.addr == addr) else {
+        let Some(c) = call
+            .shared
+            .clients
+            .all()
+            .into_iter()
+            .find(|c| c.addr == addr)
+        else {
             return Err(Error::new("ERR No such client"));
         };
         if c.id == me {
@@ -226,7 +352,9 @@ fn kill(call: &mut Call) -> CmdResult {
 /// Redis's rule for client names and library info: printable ASCII, no spaces.
 pub fn validate_name(name: &[u8]) -> CmdResult {
     if name.iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
-        return Err(Error::new("ERR Client names cannot contain spaces, newlines or special characters."));
+        return Err(Error::new(
+            "ERR Client names cannot contain spaces, newlines or special characters.",
+        ));
     }
     Ok(())
 }
@@ -256,7 +384,10 @@ fn setinfo(call: &mut Call) -> CmdResult {
     } else if is(attr, "lib-ver") {
         false
     } else {
-        return Err(Error::err(format!("Unrecognized option '{}'", call.arg_str(2))));
+        return Err(Error::err(format!(
+            "Unrecognized option '{}'",
+            call.arg_str(2)
+        )));
     };
     if v.iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
         return Err(Error::err(format!(
@@ -276,7 +407,8 @@ fn setinfo(call: &mut Call) -> CmdResult {
 }
 
 fn pause(call: &mut Call) -> CmdResult {
-    let ms = int(call.args[2]).map_err(|_| Error::new("ERR timeout is not an integer or out of range"))?;
+    let ms = int(call.args[2])
+        .map_err(|_| Error::new("ERR timeout is not an integer or out of range"))?;
     if ms < 0 {
         return Err(redraft_engine::command::TIMEOUT_NEGATIVE);
     }
@@ -290,7 +422,11 @@ fn pause(call: &mut Call) -> CmdResult {
     let mut p = call.shared.pause.lock();
     // As Redis: a new pause never shortens one in force, and ALL wins over WRITE.
     let active = p.until.is_some_and(|u| u > Instant::now());
-    p.writes_only = if active { p.writes_only && writes_only } else { writes_only };
+    p.writes_only = if active {
+        p.writes_only && writes_only
+    } else {
+        writes_only
+    };
     p.until = Some(match p.until {
         Some(u) if active && u > until => u,
         _ => until,

@@ -8,14 +8,68 @@ use std::sync::atomic::Ordering;
 
 const F: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
 
-pub const COMMANDS: &[ServerCommand] = &[cmd("config", -2, 0, Keys::None, "server", "2.0.0", "A container for server configuration commands.", help)
-    .with_subcommands(&[
-        cmd("get", -3, F, Keys::None, "server", "2.0.0", "Returns the effective values of configuration parameters.", get),
-        cmd("set", -4, F, Keys::None, "server", "2.0.0", "Sets configuration parameters in-flight.", set),
-        cmd("resetstat", 2, F, Keys::None, "server", "2.0.0", "Resets the server's statistics.", resetstat),
-        cmd("rewrite", 2, F, Keys::None, "server", "2.8.0", "Persists the effective configuration to file.", rewrite),
-        cmd("help", 2, LOADING | STALE, Keys::None, "server", "5.0.0", "Returns helpful text about the different subcommands.", help),
-    ])];
+pub const COMMANDS: &[ServerCommand] = &[cmd(
+    "config",
+    -2,
+    0,
+    Keys::None,
+    "server",
+    "2.0.0",
+    "A container for server configuration commands.",
+    help,
+)
+.with_subcommands(&[
+    cmd(
+        "get",
+        -3,
+        F,
+        Keys::None,
+        "server",
+        "2.0.0",
+        "Returns the effective values of configuration parameters.",
+        get,
+    ),
+    cmd(
+        "set",
+        -4,
+        F,
+        Keys::None,
+        "server",
+        "2.0.0",
+        "Sets configuration parameters in-flight.",
+        set,
+    ),
+    cmd(
+        "resetstat",
+        2,
+        F,
+        Keys::None,
+        "server",
+        "2.0.0",
+        "Resets the server's statistics.",
+        resetstat,
+    ),
+    cmd(
+        "rewrite",
+        2,
+        F,
+        Keys::None,
+        "server",
+        "2.8.0",
+        "Persists the effective configuration to file.",
+        rewrite,
+    ),
+    cmd(
+        "help",
+        2,
+        LOADING | STALE,
+        Keys::None,
+        "server",
+        "5.0.0",
+        "Returns helpful text about the different subcommands.",
+        help,
+    ),
+])];
 
 fn help(call: &mut Call) -> CmdResult {
     super::help(
@@ -58,25 +112,38 @@ fn get(call: &mut Call) -> CmdResult {
 
 /// CONFIG SET name value [name value ...]: all or nothing, as Redis 7.
 fn set(call: &mut Call) -> CmdResult {
-    if call.args.len() % 2 != 0 {
-        return Err(Error::new("ERR wrong number of arguments for 'config|set' command"));
+    if !call.args.len().is_multiple_of(2) {
+        return Err(Error::new(
+            "ERR wrong number of arguments for 'config|set' command",
+        ));
     }
     let mut changes = vec![];
     for pair in call.args[2..].chunks(2) {
         let name = String::from_utf8_lossy(pair[0]).into_owned();
         let value = String::from_utf8_lossy(pair[1]).into_owned();
         let Some(p) = param(&name) else {
-            return Err(Error::err(format!("Unknown option or number of arguments for CONFIG SET - '{name}'")));
+            return Err(Error::err(format!(
+                "Unknown option or number of arguments for CONFIG SET - '{name}'"
+            )));
         };
-        if changes.iter().any(|(q, _): &(&crate::config::Param, String)| q.name == p.name) {
-            return Err(Error::err(format!("CONFIG SET failed (possibly related to argument '{name}') - duplicate parameter")));
+        if changes
+            .iter()
+            .any(|(q, _): &(&crate::config::Param, String)| q.name == p.name)
+        {
+            return Err(Error::err(format!(
+                "CONFIG SET failed (possibly related to argument '{name}') - duplicate parameter"
+            )));
         }
         if !p.mutable {
             return Err(Error::err(format!("CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config")));
         }
         let v = validate(p, &value)
             .and_then(|v| check_supported(p.name, &v).map(|_| v))
-            .map_err(|m| Error::err(format!("CONFIG SET failed (possibly related to argument '{name}') - {m}")))?;
+            .map_err(|m| {
+                Error::err(format!(
+                    "CONFIG SET failed (possibly related to argument '{name}') - {m}"
+                ))
+            })?;
         changes.push((p, v));
     }
     {
@@ -86,7 +153,12 @@ fn set(call: &mut Call) -> CmdResult {
                 let mut first = true;
                 let args: Vec<String> = v.split_whitespace().map(String::from).collect();
                 cfg.apply_directive(p.name, &args, &mut first)
-                    .map_err(|m| Error::err(format!("CONFIG SET failed (possibly related to argument '{}') - {m}", p.name)))?;
+                    .map_err(|m| {
+                        Error::err(format!(
+                            "CONFIG SET failed (possibly related to argument '{}') - {m}",
+                            p.name
+                        ))
+                    })?;
             } else {
                 cfg.values.insert(p.name, v);
             }
@@ -129,7 +201,8 @@ fn resetstat(call: &mut Call) -> CmdResult {
     ] {
         c.store(0, Ordering::Relaxed);
     }
-    s.peak_memory.store(crate::alloc::used_memory(), Ordering::Relaxed);
+    s.peak_memory
+        .store(crate::alloc::used_memory(), Ordering::Relaxed);
     for c in &call.shared.table.stats {
         c.calls.store(0, Ordering::Relaxed);
         c.usec.store(0, Ordering::Relaxed);

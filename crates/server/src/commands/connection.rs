@@ -8,13 +8,76 @@ use redraft_engine::{flags::*, CmdResult, Error, Keys, Protocol};
 use super::{cmd, ServerCommand};
 
 pub const COMMANDS: &[ServerCommand] = &[
-    cmd("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | SKIP_MONITOR, Keys::None, "connection", "1.0.0", "Authenticates the connection.", auth),
-    cmd("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | SKIP_MONITOR, Keys::None, "connection", "6.0.0", "Handshakes with the Redis server.", hello),
-    cmd("ping", -1, FAST | STALE, Keys::None, "connection", "1.0.0", "Returns the server's liveliness response.", ping),
-    cmd("echo", 2, FAST, Keys::None, "connection", "1.0.0", "Returns the given string.", echo),
-    cmd("select", 2, LOADING | STALE | FAST, Keys::None, "connection", "1.0.0", "Changes the selected database.", select),
-    cmd("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, Keys::None, "connection", "1.0.0", "Closes the connection.", quit),
-    cmd("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, Keys::None, "connection", "6.2.0", "Resets the connection.", reset),
+    cmd(
+        "auth",
+        -2,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | SKIP_MONITOR,
+        Keys::None,
+        "connection",
+        "1.0.0",
+        "Authenticates the connection.",
+        auth,
+    ),
+    cmd(
+        "hello",
+        -1,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | SKIP_MONITOR,
+        Keys::None,
+        "connection",
+        "6.0.0",
+        "Handshakes with the Redis server.",
+        hello,
+    ),
+    cmd(
+        "ping",
+        -1,
+        FAST | STALE,
+        Keys::None,
+        "connection",
+        "1.0.0",
+        "Returns the server's liveliness response.",
+        ping,
+    ),
+    cmd(
+        "echo",
+        2,
+        FAST,
+        Keys::None,
+        "connection",
+        "1.0.0",
+        "Returns the given string.",
+        echo,
+    ),
+    cmd(
+        "select",
+        2,
+        LOADING | STALE | FAST,
+        Keys::None,
+        "connection",
+        "1.0.0",
+        "Changes the selected database.",
+        select,
+    ),
+    cmd(
+        "quit",
+        -1,
+        ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH,
+        Keys::None,
+        "connection",
+        "1.0.0",
+        "Closes the connection.",
+        quit,
+    ),
+    cmd(
+        "reset",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        Keys::None,
+        "connection",
+        "6.2.0",
+        "Resets the connection.",
+        reset,
+    ),
 ];
 
 const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
@@ -68,7 +131,8 @@ fn hello(call: &mut Call) -> CmdResult {
     let mut proto = None;
     let mut i = 1;
     if call.args.len() >= 2 {
-        let v = int(call.args[1]).map_err(|_| Error::new("ERR Protocol version is not an integer or out of range"))?;
+        let v = int(call.args[1])
+            .map_err(|_| Error::new("ERR Protocol version is not an integer or out of range"))?;
         if !(2..=3).contains(&v) {
             return Err(Error::new("NOPROTO unsupported protocol version"));
         }
@@ -102,7 +166,11 @@ fn hello(call: &mut Call) -> CmdResult {
         call.sess.client.meta.lock().name = String::from_utf8_lossy(name).into_owned();
     }
     if let Some(p) = proto {
-        call.reply.proto = if p == 3 { Protocol::Resp3 } else { Protocol::Resp2 };
+        call.reply.proto = if p == 3 {
+            Protocol::Resp3
+        } else {
+            Protocol::Resp2
+        };
         call.sess.client.meta.lock().resp = p as u8;
     }
     let r = &mut call.reply;
@@ -129,7 +197,9 @@ fn ping(call: &mut Call) -> CmdResult {
         1 => call.reply.simple("PONG"),
         2 => call.reply.bulk(call.args[1]),
         _ => {
-            return Err(Error::new("ERR wrong number of arguments for 'ping' command"));
+            return Err(Error::new(
+                "ERR wrong number of arguments for 'ping' command",
+            ));
         }
     }
     Ok(())
@@ -141,7 +211,8 @@ fn echo(call: &mut Call) -> CmdResult {
 }
 
 fn select(call: &mut Call) -> CmdResult {
-    let db = int(call.args[1]).map_err(|_| Error::new("ERR value is not an integer or out of range"))?;
+    let db =
+        int(call.args[1]).map_err(|_| Error::new("ERR value is not an integer or out of range"))?;
     if db < 0 || db as usize >= call.core.engine.dbs.len() {
         return Err(redraft_engine::command::DB_INDEX);
     }

@@ -20,10 +20,31 @@ pub const COMMANDS: &[ServerCommand] = &[cmd(
 )];
 
 const DEFAULT: &[&str] = &[
-    "server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace",
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
+    "keyspace",
 ];
 const ALL: &[&str] = &[
-    "server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "cluster", "keyspace",
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "commandstats",
+    "errorstats",
+    "cluster",
+    "keyspace",
 ];
 
 fn info(call: &mut Call) -> CmdResult {
@@ -79,7 +100,11 @@ fn total_system_memory() -> u64 {
         .and_then(|s| {
             s.lines()
                 .find(|l| l.starts_with("MemTotal:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
+                .and_then(|l| {
+                    l.split_whitespace()
+                        .nth(1)
+                        .and_then(|v| v.parse::<u64>().ok())
+                })
         })
         .map(|kb| kb * 1024)
         .unwrap_or(0)
@@ -136,9 +161,22 @@ fn section(o: &mut String, sh: &Shared, core: &Core, name: &str) {
             kv!(o, "uptime_in_days:{}", uptime / 86400);
             kv!(o, "hz:{}", s.hz);
             kv!(o, "configured_hz:{}", s.hz);
-            kv!(o, "lru_clock:{}", (crate::shared::unix_ms() / 1000) as u64 & ((1 << 24) - 1));
+            kv!(
+                o,
+                "lru_clock:{}",
+                (crate::shared::unix_ms() / 1000) as u64 & ((1 << 24) - 1)
+            );
             kv!(o, "executable:{}", sh.executable);
-            kv!(o, "config_file:{}", sh.config.read().file.as_ref().map(|p| p.display().to_string()).unwrap_or_default());
+            kv!(
+                o,
+                "config_file:{}",
+                sh.config
+                    .read()
+                    .file
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            );
             kv!(o, "io_threads_active:0");
             let binds: Vec<String> = s.binds.iter().map(|b| format!("bind={b}")).collect();
             kv!(o, "listener0:name=tcp,{},port={}", binds.join(","), s.port);
@@ -169,7 +207,15 @@ fn section(o: &mut String, sh: &Shared, core: &Core, name: &str) {
             kv!(o, "used_memory_rss_human:{}", human(rss));
             kv!(o, "used_memory_peak:{peak}");
             kv!(o, "used_memory_peak_human:{}", human(peak));
-            kv!(o, "used_memory_peak_perc:{:.2}%", if peak > 0 { used as f64 * 100.0 / peak as f64 } else { 100.0 });
+            kv!(
+                o,
+                "used_memory_peak_perc:{:.2}%",
+                if peak > 0 {
+                    used as f64 * 100.0 / peak as f64
+                } else {
+                    100.0
+                }
+            );
             kv!(o, "used_memory_dataset:{used}");
             kv!(o, "allocator_allocated:{allocated}");
             kv!(o, "allocator_active:{active}");
@@ -182,9 +228,33 @@ fn section(o: &mut String, sh: &Shared, core: &Core, name: &str) {
             kv!(o, "maxmemory:{}", s.maxmemory);
             kv!(o, "maxmemory_human:{}", human(s.maxmemory));
             kv!(o, "maxmemory_policy:{}", s.maxmemory_policy);
-            kv!(o, "allocator_frag_ratio:{:.2}", if allocated > 0 { active as f64 / allocated as f64 } else { 1.0 });
-            kv!(o, "allocator_rss_ratio:{:.2}", if active > 0 { resident as f64 / active as f64 } else { 1.0 });
-            kv!(o, "mem_fragmentation_ratio:{:.2}", if used > 0 { rss as f64 / used as f64 } else { 1.0 });
+            kv!(
+                o,
+                "allocator_frag_ratio:{:.2}",
+                if allocated > 0 {
+                    active as f64 / allocated as f64
+                } else {
+                    1.0
+                }
+            );
+            kv!(
+                o,
+                "allocator_rss_ratio:{:.2}",
+                if active > 0 {
+                    resident as f64 / active as f64
+                } else {
+                    1.0
+                }
+            );
+            kv!(
+                o,
+                "mem_fragmentation_ratio:{:.2}",
+                if used > 0 {
+                    rss as f64 / used as f64
+                } else {
+                    1.0
+                }
+            );
             kv!(o, "mem_fragmentation_bytes:{}", rss as i64 - used as i64);
             kv!(o, "mem_not_counted_for_evict:0");
             kv!(o, "mem_replication_backlog:0");
@@ -227,15 +297,27 @@ fn section(o: &mut String, sh: &Shared, core: &Core, name: &str) {
             let expired: u64 = core.engine.dbs.iter().map(|d| d.expired_keys).sum();
             let g = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
             o.push_str("# Stats\r\n");
-            kv!(o, "total_connections_received:{}", g(&st.connections_received));
+            kv!(
+                o,
+                "total_connections_received:{}",
+                g(&st.connections_received)
+            );
             kv!(o, "total_commands_processed:{}", g(&st.commands_processed));
             kv!(o, "instantaneous_ops_per_sec:{}", g(&st.ops_per_sec));
             kv!(o, "total_net_input_bytes:{}", g(&st.net_input_bytes));
             kv!(o, "total_net_output_bytes:{}", g(&st.net_output_bytes));
             kv!(o, "total_net_repl_input_bytes:0");
             kv!(o, "total_net_repl_output_bytes:0");
-            kv!(o, "instantaneous_input_kbps:{:.2}", g(&st.input_kbps_x100) as f64 / 100.0);
-            kv!(o, "instantaneous_output_kbps:{:.2}", g(&st.output_kbps_x100) as f64 / 100.0);
+            kv!(
+                o,
+                "instantaneous_input_kbps:{:.2}",
+                g(&st.input_kbps_x100) as f64 / 100.0
+            );
+            kv!(
+                o,
+                "instantaneous_output_kbps:{:.2}",
+                g(&st.output_kbps_x100) as f64 / 100.0
+            );
             kv!(o, "instantaneous_input_repl_kbps:0.00");
             kv!(o, "instantaneous_output_repl_kbps:0.00");
             kv!(o, "rejected_connections:{}", g(&st.rejected_connections));
@@ -245,7 +327,11 @@ fn section(o: &mut String, sh: &Shared, core: &Core, name: &str) {
             kv!(o, "expired_keys:{expired}");
             kv!(o, "expired_stale_perc:0.00");
             kv!(o, "expired_time_cap_reached_count:0");
-            kv!(o, "expire_cycle_cpu_milliseconds:{}", g(&st.expire_cycle_ms));
+            kv!(
+                o,
+                "expire_cycle_cpu_milliseconds:{}",
+                g(&st.expire_cycle_ms)
+            );
             kv!(o, "evicted_keys:{}", g(&st.evicted_keys));
             kv!(o, "evicted_clients:0");
             kv!(o, "total_eviction_exceeded_time:0");
@@ -268,14 +354,22 @@ fn section(o: &mut String, sh: &Shared, core: &Core, name: &str) {
             kv!(o, "tracking_total_keys:0");
             kv!(o, "tracking_total_items:0");
             kv!(o, "tracking_total_prefixes:0");
-            kv!(o, "unexpected_error_replies:{}", g(&st.unexpected_error_replies));
+            kv!(
+                o,
+                "unexpected_error_replies:{}",
+                g(&st.unexpected_error_replies)
+            );
             kv!(o, "total_error_replies:{}", g(&st.error_replies));
             kv!(o, "dump_payload_sanitizations:0");
             kv!(o, "total_reads_processed:{}", g(&st.reads_processed));
             kv!(o, "total_writes_processed:{}", g(&st.writes_processed));
             kv!(o, "io_threaded_reads_processed:0");
             kv!(o, "io_threaded_writes_processed:0");
-            kv!(o, "client_query_buffer_limit_disconnections:{}", g(&st.query_buffer_disconnections));
+            kv!(
+                o,
+                "client_query_buffer_limit_disconnections:{}",
+                g(&st.query_buffer_disconnections)
+            );
             kv!(o, "client_output_buffer_limit_disconnections:0");
             kv!(o, "reply_buffer_shrinks:0");
             kv!(o, "reply_buffer_expands:0");
@@ -343,7 +437,14 @@ fn section(o: &mut String, sh: &Shared, core: &Core, name: &str) {
                 if db.is_empty() {
                     continue;
                 }
-                kv!(o, "db{}:keys={},expires={},avg_ttl={}", i, db.len(), db.expires.len(), avg.get(i).copied().unwrap_or(0));
+                kv!(
+                    o,
+                    "db{}:keys={},expires={},avg_ttl={}",
+                    i,
+                    db.len(),
+                    db.expires.len(),
+                    avg.get(i).copied().unwrap_or(0)
+                );
             }
         }
         _ => {}
