@@ -245,6 +245,12 @@ pub struct Ctx<'a> {
     pub dirty: &'a mut u64,
     /// Largest string a command may build (`proto-max-bulk-len`).
     pub max_string: usize,
+    /// A blocking command (BLPOP...) may block: it runs alone, not inside MULTI or a
+    /// script. When false, a blocking command that finds nothing replies as on timeout.
+    pub may_block: bool,
+    /// Set by a blocking command that found nothing and wrote no reply: the server then
+    /// parks the client on the command's keys and retries when one of them is signaled.
+    pub would_block: bool,
 }
 
 impl<'a> Ctx<'a> {

@@ -26,6 +26,11 @@ pub struct Db {
     pub lfu_decay_time: u32,
     /// Source of the LFU counter's coin flips (access metadata only, never data).
     lfu_rand: u64,
+    /// Keys someone waits on (WATCH, blocking pops), with how many waiters each.
+    /// Modifying one of them records it in `signaled`, for the server to act on after
+    /// the entry is applied (Redis's `signalModifiedKey` / `signalKeyAsReady`).
+    pub watched: std::collections::HashMap<Box<[u8]>, u32>,
+    pub signaled: Vec<Box<[u8]>>,
 }
 
 /// Redis's LFU access: decay the counter by the minutes elapsed (per `decay_time`), then
@@ -63,6 +68,8 @@ impl Default for Db {
             lfu_log_factor: 10,
             lfu_decay_time: 1,
             lfu_rand: 0x9E37_79B9_7F4A_7C15,
+            watched: Default::default(),
+            signaled: vec![],
         }
     }
 }
@@ -145,13 +152,28 @@ impl Db {
     /// Lookup for a command that will modify the key: an expired key is deleted first.
     pub fn get_mut(&mut self, key: &[u8], now: i64) -> Option<&mut Object> {
         self.expire_if_needed(key, now);
+        self.signal(key);
         self.keys.get_mut(key)
+    }
+
+    /// Records a modification of `key` if someone waits on it.
+    pub fn signal(&mut self, key: &[u8]) {
+        if !self.watched.is_empty() && self.watched.contains_key(key) {
+            self.signaled.push(key.into());
+        }
+    }
+
+    /// Records a modification of every waited-on key (FLUSHDB, SWAPDB).
+    pub fn signal_all(&mut self) {
+        let keys: Vec<Box<[u8]>> = self.watched.keys().cloned().collect();
+        self.signaled.extend(keys);
     }
 
     /// Stores `value` under `key`. The key's deadline is cleared unless `keep_ttl`, as
     /// Redis's `setKey`. An existing object keeps its access metadata.
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now: i64) {
         self.expire_if_needed(key, now);
+        self.signal(key);
         match self.keys.get_mut(key) {
             Some(o) => o.value = value,
             None => {
@@ -178,6 +200,7 @@ impl Db {
 
     /// Inserts a whole object (RENAME, MOVE, COPY, RESTORE), replacing any value.
     pub fn insert_object(&mut self, key: &[u8], obj: Object, expire: Option<i64>) {
+        self.signal(key);
         self.keys.insert(key.into(), obj);
         match expire {
             Some(t) => {
@@ -194,6 +217,7 @@ impl Db {
     /// Removes a key and its deadline; returns the object if there was one.
     pub fn remove(&mut self, key: &[u8]) -> Option<Object> {
         let o = self.keys.swap_remove(key)?;
+        self.signal(key);
         if !self.expires.is_empty() {
             self.expires.swap_remove(key);
         }
@@ -210,6 +234,7 @@ impl Db {
 
     /// Sets an absolute deadline on an existing key.
     pub fn set_expire(&mut self, key: &[u8], at: i64) {
+        self.signal(key);
         if let Some(v) = self.expires.get_mut(key) {
             *v = at;
         } else {
@@ -219,10 +244,15 @@ impl Db {
 
     /// Clears a deadline; true if there was one.
     pub fn persist(&mut self, key: &[u8]) -> bool {
-        self.expires.swap_remove(key).is_some()
+        let had = self.expires.swap_remove(key).is_some();
+        if had {
+            self.signal(key);
+        }
+        had
     }
 
     pub fn clear(&mut self) {
+        self.signal_all();
         self.keys = new_dict();
         self.expires = new_dict();
     }

@@ -12,6 +12,7 @@ pub mod dict;
 pub mod glob;
 pub mod object;
 pub mod rng;
+pub mod zset;
 
 pub use command::{cmd, flags, CmdResult, Command, Ctx, EngineCommand, Error, Handler, Keys};
 pub use db::Db;
@@ -65,6 +66,9 @@ impl Engine {
     }
 
     /// Applies one entry. `reply` receives the replies of its commands in order.
+    /// An entry of one blocking command that finds nothing to do changes nothing, writes
+    /// no reply and returns true (the caller parks the client); in a multi-command entry
+    /// blocking commands behave as if timed out, as inside Redis's MULTI.
     pub fn apply(
         &mut self,
         db: usize,
@@ -72,15 +76,18 @@ impl Engine {
         seed: u64,
         commands: &[&[&[u8]]],
         reply: &mut Reply,
-    ) {
+    ) -> bool {
         self.last_time = self.last_time.max(time_ms);
         let mut rng = Rng::new(seed);
+        let may_block = commands.len() == 1;
+        let mut blocked = false;
         for argv in commands {
             match commands::lookup(argv.first().copied().unwrap_or_default()) {
-                Some(c) => self.exec(c, db, time_ms, &mut rng, argv, reply),
+                Some(c) => blocked |= self.exec(c, db, time_ms, &mut rng, argv, reply, may_block),
                 None => reply.error("ERR unknown command in replicated entry"),
             }
         }
+        blocked
     }
 
     /// Runs one command (read or write) at time `now`.
@@ -94,9 +101,10 @@ impl Engine {
         reply: &mut Reply,
     ) {
         let mut rng = Rng::new(seed);
-        self.exec(c, db, now, &mut rng, args, reply);
+        self.exec(c, db, now, &mut rng, args, reply, false);
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn exec(
         &mut self,
         c: &EngineCommand,
@@ -105,20 +113,21 @@ impl Engine {
         rng: &mut Rng,
         args: &[&[u8]],
         reply: &mut Reply,
-    ) {
+        may_block: bool,
+    ) -> bool {
         let mut c = c;
         if !c.subcommands.is_empty() && args.len() >= 2 {
             match c.subcommand(args[1]) {
                 Some(s) => c = s,
                 None => {
                     reply.error(&commands::unknown_subcommand(args));
-                    return;
+                    return false;
                 }
             }
         }
         if !c.arity_ok(args.len()) {
             reply.error(&commands::wrong_arity(args));
-            return;
+            return false;
         }
         let db = db.min(self.dbs.len() - 1);
         let mut ctx = Ctx {
@@ -130,10 +139,13 @@ impl Engine {
             reply,
             dirty: &mut self.dirty,
             max_string: self.max_string,
+            may_block,
+            would_block: false,
         };
         if let Err(e) = (c.handler)(&mut ctx) {
             ctx.reply.error(&e.0);
         }
+        ctx.would_block
     }
 
     /// Keys across all databases.

@@ -1,6 +1,10 @@
 //! Values stored under keys, and the per-key access metadata Redis keeps in its `robj`
 //! (LRU clock or LFU counter) for eviction and `OBJECT IDLETIME/FREQ`.
 
+use crate::dict::Dict;
+use crate::zset::ZSet;
+use std::collections::VecDeque;
+
 /// A stored value. Strings that are canonical 64-bit integers are held as `Int`, as
 /// Redis's `OBJ_ENCODING_INT`.
 #[derive(Clone, Debug, PartialEq)]
@@ -10,6 +14,14 @@ pub enum Value {
     /// A string edited in place (APPEND, SETRANGE, SETBIT, BITFIELD) or built by BITOP:
     /// Redis's `raw` encoding, with spare capacity so repeated growth is amortised.
     Buf(Box<Vec<u8>>),
+    /// Lists (Redis's quicklist/listpack).
+    List(Box<VecDeque<Box<[u8]>>>),
+    /// Hashes: field -> value, in a deterministic insertion-ordered dict.
+    Hash(Box<Dict<Box<[u8]>>>),
+    /// Sets: members in a deterministic insertion-ordered dict.
+    Set(Box<Dict<()>>),
+    /// Sorted sets.
+    ZSet(Box<ZSet>),
 }
 
 /// Longest string Redis stores with the `embstr` encoding.
@@ -30,6 +42,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) | Value::Int(_) | Value::Buf(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -39,6 +55,25 @@ impl Value {
             Value::Int(_) => "int",
             Value::Str(s) if s.len() <= EMBSTR_LIMIT => "embstr",
             Value::Str(_) | Value::Buf(_) => "raw",
+            Value::List(l) if l.len() <= 128 && l.iter().all(|e| e.len() <= 64) => "listpack",
+            Value::List(_) => "quicklist",
+            Value::Hash(h)
+                if h.len() <= 128 && h.iter().all(|(k, v)| k.len() <= 64 && v.len() <= 64) =>
+            {
+                "listpack"
+            }
+            Value::Hash(_) => "hashtable",
+            Value::Set(s)
+                if s.len() <= 512
+                    && s.keys()
+                        .all(|m| m.len() <= 20 && redraft_resp::parse_i64(m).is_some()) =>
+            {
+                "intset"
+            }
+            Value::Set(s) if s.len() <= 128 && s.keys().all(|m| m.len() <= 64) => "listpack",
+            Value::Set(_) => "hashtable",
+            Value::ZSet(z) if z.len() <= 128 && z.max_member_len() <= 64 => "listpack",
+            Value::ZSet(_) => "skiplist",
         }
     }
 
@@ -48,6 +83,10 @@ impl Value {
             Value::Str(s) => s.len(),
             Value::Int(_) => 0,
             Value::Buf(b) => std::mem::size_of::<Vec<u8>>() + b.capacity(),
+            Value::List(l) => l.iter().map(|e| e.len() + 16).sum::<usize>() + 32,
+            Value::Hash(h) => h.iter().map(|(k, v)| k.len() + v.len() + 48).sum::<usize>() + 64,
+            Value::Set(s) => s.keys().map(|m| m.len() + 32).sum::<usize>() + 64,
+            Value::ZSet(z) => z.heap_size(),
         }
     }
 }

@@ -665,6 +665,8 @@ fn swapdb(ctx: &mut Ctx) -> CmdResult {
     if lo != hi {
         let (left, right) = ctx.dbs.split_at_mut(hi);
         let (x, y) = (&mut left[lo], &mut right[0]);
+        x.signal_all();
+        y.signal_all();
         std::mem::swap(&mut x.keys, &mut y.keys);
         std::mem::swap(&mut x.expires, &mut y.expires);
     }
