@@ -77,12 +77,37 @@ impl Engine {
         commands: &[&[&[u8]]],
         reply: &mut Reply,
     ) -> bool {
+        self.apply_entry(db, time_ms, seed, commands, reply, commands.len() == 1)
+    }
+
+    /// `apply` with explicit control of blocking. `SELECT` inside an entry (a MULTI that
+    /// switches databases) changes the database of the commands after it.
+    pub fn apply_entry(
+        &mut self,
+        mut db: usize,
+        time_ms: i64,
+        seed: u64,
+        commands: &[&[&[u8]]],
+        reply: &mut Reply,
+        may_block: bool,
+    ) -> bool {
         self.last_time = self.last_time.max(time_ms);
         let mut rng = Rng::new(seed);
-        let may_block = commands.len() == 1;
         let mut blocked = false;
         for argv in commands {
-            match commands::lookup(argv.first().copied().unwrap_or_default()) {
+            let name = argv.first().copied().unwrap_or_default();
+            if name.eq_ignore_ascii_case(b"select") && argv.len() == 2 {
+                match redraft_resp::parse_i64(argv[1]) {
+                    Some(i) if i >= 0 && (i as usize) < self.dbs.len() => {
+                        db = i as usize;
+                        reply.ok();
+                    }
+                    Some(_) => reply.error(&command::DB_INDEX.0),
+                    None => reply.error(&command::NOT_INTEGER.0),
+                }
+                continue;
+            }
+            match commands::lookup(name) {
                 Some(c) => blocked |= self.exec(c, db, time_ms, &mut rng, argv, reply, may_block),
                 None => reply.error("ERR unknown command in replicated entry"),
             }

@@ -3,7 +3,7 @@
 
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{mpsc, Notify};
@@ -19,8 +19,12 @@ pub struct ClientMeta {
     pub lib_ver: String,
     pub monitor: bool,
     pub no_evict: bool,
+    pub subs: usize,
+    pub psubs: usize,
+    /// Commands queued in MULTI, or -1 outside a transaction.
+    pub multi: i64,
+    pub blocked: bool,
     pub qbuf: usize,
-    pub obl: usize,
 }
 
 pub struct Client {
@@ -34,10 +38,25 @@ pub struct Client {
     pub meta: Mutex<ClientMeta>,
     killed: AtomicBool,
     kill_notify: Notify,
+    /// The connection's writer: replies, pub/sub messages, MONITOR lines, in order.
     pub push: mpsc::UnboundedSender<Vec<u8>>,
+    /// Bytes handed to the writer and not yet written (output buffer, `omem`).
+    pub out_bytes: AtomicUsize,
+    /// Since when (ms after `created`) the output buffer has been over the soft limit.
+    pub over_soft_since: AtomicU64,
+    /// RESP3 negotiated (pub/sub messages are then push frames).
+    pub resp3: AtomicBool,
+    /// Wakes a client parked in a blocking command once it has been served.
+    pub wake: Notify,
 }
 
 impl Client {
+    /// Queues bytes for the writer.
+    pub fn send(&self, bytes: Vec<u8>) {
+        self.out_bytes.fetch_add(bytes.len(), Ordering::Relaxed);
+        let _ = self.push.send(bytes);
+    }
+
     pub fn kill(&self) {
         self.killed.store(true, Ordering::SeqCst);
         self.kill_notify.notify_one();
@@ -75,6 +94,15 @@ impl Client {
         if m.monitor {
             flags.push('O');
         }
+        if m.subs + m.psubs > 0 {
+            flags.push('P');
+        }
+        if m.blocked {
+            flags.push('b');
+        }
+        if m.multi >= 0 {
+            flags.push('x');
+        }
         if m.no_evict {
             flags.push('e');
         }
@@ -82,7 +110,7 @@ impl Client {
             flags.push('N');
         }
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=16384 obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
             self.laddr,
@@ -92,10 +120,13 @@ impl Client {
             self.idle_secs(),
             flags,
             m.db,
+            m.subs,
+            m.psubs,
+            m.multi,
             m.qbuf,
             16384usize.saturating_sub(m.qbuf),
-            m.obl,
-            m.qbuf + m.obl + 16384,
+            self.out_bytes.load(Ordering::Relaxed),
+            m.qbuf + self.out_bytes.load(Ordering::Relaxed) + 16384,
             if m.last_cmd.is_empty() { "NULL" } else { &m.last_cmd },
             m.resp,
             m.lib_name,
@@ -128,11 +159,16 @@ impl Clients {
             last_active_ms: AtomicU64::new(0),
             meta: Mutex::new(ClientMeta {
                 resp: 2,
+                multi: -1,
                 ..Default::default()
             }),
             killed: AtomicBool::new(false),
             kill_notify: Notify::new(),
             push: tx,
+            out_bytes: AtomicUsize::new(0),
+            over_soft_since: AtomicU64::new(0),
+            resp3: AtomicBool::new(false),
+            wake: Notify::new(),
         });
         self.map.lock().insert(id, c.clone());
         (c, rx)

@@ -702,6 +702,8 @@ pub struct Settings {
     pub slowlog_max_len: usize,
     pub latency_threshold_ms: u64,
     pub debug_command: String,
+    /// `client-output-buffer-limit pubsub`: hard bytes, soft bytes, soft seconds.
+    pub pubsub_limits: (u64, u64, u64),
 }
 
 impl Settings {
@@ -729,8 +731,25 @@ impl Settings {
             slowlog_max_len: int("slowlog-max-len").max(0) as usize,
             latency_threshold_ms: int("latency-monitor-threshold").max(0) as u64,
             debug_command: c.get("enable-debug-command").to_string(),
+            pubsub_limits: output_limits(c.get("client-output-buffer-limit"), "pubsub"),
         }
     }
+}
+
+/// One class of `client-output-buffer-limit` as (hard, soft, soft seconds).
+fn output_limits(v: &str, class: &str) -> (u64, u64, u64) {
+    let parts: Vec<&str> = v.split_whitespace().collect();
+    parts
+        .chunks(4)
+        .find(|c| c.len() == 4 && c[0] == class)
+        .map(|c| {
+            (
+                c[1].parse().unwrap_or(0),
+                c[2].parse().unwrap_or(0),
+                c[3].parse().unwrap_or(0),
+            )
+        })
+        .unwrap_or((0, 0, 0))
 }
 
 #[cfg(test)]

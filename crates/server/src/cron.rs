@@ -100,8 +100,7 @@ fn active_expire(shared: &Shared, rng: &mut Rng) {
         argv.push(b"DEL");
         argv.extend(keys.iter().map(|k| &k[..]));
         sink.buf.clear();
-        let core = &mut *core;
-        core.repl.write(&mut core.engine, db, now, &argv, &mut sink);
+        core.write(db, now, &argv, &mut sink);
     }
     drop(core);
     let mut prev = shared.stats.avg_ttl.lock();

@@ -12,6 +12,7 @@ mod replicator;
 mod session;
 mod shared;
 mod table;
+mod waiting;
 
 use clap::Parser;
 use shared::Shared;

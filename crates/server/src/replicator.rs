@@ -24,7 +24,7 @@ impl Replicator {
     }
 
     /// Applies one write command as an entry stamped at `now` (never before the last
-    /// applied entry) with a fresh random seed.
+    /// applied entry) with a fresh random seed. True if the command would block.
     pub fn write(
         &mut self,
         engine: &mut Engine,
@@ -32,10 +32,23 @@ impl Replicator {
         now: i64,
         argv: &[&[u8]],
         reply: &mut Reply,
-    ) {
+    ) -> bool {
+        self.write_entry(engine, db, now, &[argv], reply, true)
+    }
+
+    /// Applies several commands as one entry (MULTI/EXEC), atomically.
+    pub fn write_entry(
+        &mut self,
+        engine: &mut Engine,
+        db: usize,
+        now: i64,
+        commands: &[&[&[u8]]],
+        reply: &mut Reply,
+        may_block: bool,
+    ) -> bool {
         let time_ms = engine.entry_time(now);
         let seed = self.seeds.next_u64();
-        engine.apply(db, time_ms, seed, &[argv], reply);
+        engine.apply_entry(db, time_ms, seed, commands, reply, may_block)
     }
 
     /// A seed for a read command that draws random numbers (RANDOMKEY...).

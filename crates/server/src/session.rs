@@ -8,10 +8,15 @@
 
 use crate::clients::Client;
 use crate::commands::admin::{monitor_line, remove_monitor, slowlog_push};
+use crate::commands::multi::Multi;
+use crate::commands::pubsub::{allowed_while_subscribed, unsubscribe_all, Subscriptions};
 use crate::commands::Call;
 use crate::shared::{unix_ms, Core, Shared};
 use crate::table::{Exec, Resolved};
-use redraft_engine::flags::{ADMIN, DENYOOM, MAY_REPLICATE, NO_AUTH, SKIP_MONITOR, WRITE};
+use crate::waiting::{timeout_reply, Blocked};
+use redraft_engine::flags::{
+    ADMIN, DENYOOM, MAY_REPLICATE, NO_AUTH, NO_MULTI, SKIP_MONITOR, WRITE,
+};
 use redraft_engine::{Protocol, Reply};
 use redraft_resp::{Limits, Parsed, RequestParser};
 use std::net::SocketAddr;
@@ -54,6 +59,11 @@ pub struct SessionState {
     pub action: Option<Action>,
     /// Connected over loopback (for `enable-debug-command local`).
     pub local: bool,
+    /// The transaction being queued (MULTI).
+    pub multi: Option<Multi>,
+    /// Watched keys: database, key, and whether it existed when watched.
+    pub watched: Vec<(usize, Box<[u8]>, bool)>,
+    pub subs: Subscriptions,
 }
 
 /// Input side of a connection: the read buffer and what has been parsed from it.
@@ -67,6 +77,8 @@ struct Input {
 enum Step {
     Done,
     Paused(Instant),
+    /// Parked in a blocking command until served, or until the deadline (None: forever).
+    Blocked(Option<Instant>),
 }
 
 const DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
@@ -118,7 +130,12 @@ pub async fn serve(shared: Arc<Shared>, stream: TcpStream) {
     let (client, push_rx) = shared
         .clients
         .register(fmt_addr(&peer), fmt_addr(&local), fd);
-    let writer = tokio::spawn(write_loop(shared.clone(), wr, push_rx));
+    let writer = tokio::spawn(write_loop(
+        shared.clone(),
+        Arc::downgrade(&client),
+        wr,
+        push_rx,
+    ));
     client.touch();
     let mut sess = SessionState {
         client: client.clone(),
@@ -129,6 +146,9 @@ pub async fn serve(shared: Arc<Shared>, stream: TcpStream) {
         monitor: false,
         action: None,
         local: is_local,
+        multi: None,
+        watched: vec![],
+        subs: Subscriptions::default(),
     };
     drop(settings);
     let mut input = Input {
@@ -169,6 +189,14 @@ pub async fn serve(shared: Arc<Shared>, stream: TcpStream) {
     if sess.monitor {
         remove_monitor(&shared, client.id);
     }
+    {
+        let mut core = shared.core.lock();
+        let core = &mut *core;
+        core.waiters.unblock(&mut core.engine, client.id);
+        core.waiters
+            .unwatch_all(&mut core.engine, client.id, &sess.watched);
+        unsubscribe_all(&mut core.pubsub, &mut sess.subs, client.id);
+    }
     shared.clients.unregister(client.id);
     let killed = client.is_killed();
     drop(sess);
@@ -200,12 +228,17 @@ async fn refuse(mut stream: TcpStream, msg: &[u8]) {
 /// its own commands. Ends when every sender is gone (the session has finished).
 async fn write_loop(
     shared: Arc<Shared>,
+    // Only a weak hold on the client: the writer must not keep its own channel open.
+    client: std::sync::Weak<Client>,
     mut wr: tokio::net::tcp::OwnedWriteHalf,
     mut rx: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>,
 ) {
     while let Some(buf) = rx.recv().await {
         if wr.write_all(&buf).await.is_err() {
             return;
+        }
+        if let Some(c) = client.upgrade() {
+            c.out_bytes.fetch_sub(buf.len(), Ordering::Relaxed);
         }
         shared
             .stats
@@ -223,7 +256,7 @@ async fn write_loop(
 fn flush(sess: &SessionState, out: &mut Reply) {
     if !out.buf.is_empty() {
         let buf = std::mem::replace(&mut out.buf, Vec::with_capacity(4096));
-        let _ = sess.client.push.send(buf);
+        sess.client.send(buf);
     }
 }
 
@@ -264,6 +297,7 @@ async fn process(
         let mut last_cmd = None;
         while i < input.bounds.len() {
             let mut paused = None;
+            let mut parked = None;
             {
                 let now = unix_ms();
                 let mut core = shared.core.lock();
@@ -282,11 +316,19 @@ async fn process(
                             paused = Some(until);
                             break;
                         }
+                        Step::Blocked(deadline) => {
+                            parked = Some(deadline);
+                            i += 1;
+                            break;
+                        }
                     }
                     if sess.action.is_some() || out.buf.len() >= FLUSH_AT {
                         break;
                     }
                 }
+                // Replies leave while the lock is held, so that a message published
+                // after this batch can never overtake them.
+                flush(sess, out);
             }
             if let Some(name) = last_cmd.take() {
                 let mut m = sess.client.meta.lock();
@@ -306,10 +348,14 @@ async fn process(
                     return false;
                 }
             }
-            flush(sess, out);
             if let Some(until) = paused {
                 let wait = until.saturating_duration_since(Instant::now());
                 let _ = tokio::time::timeout(wait, shared.unpaused.notified()).await;
+            }
+            if let Some(deadline) = parked {
+                if !wait_unblocked(shared, sess, deadline, out.proto).await {
+                    return false;
+                }
             }
         }
         if let Some(e) = proto_err {
@@ -356,6 +402,40 @@ fn execute(
             .fetch_add(1, Ordering::Relaxed);
         return reject(shared, sess, out, start, "NOAUTH Authentication required.");
     }
+    let name = r.exec.name();
+    let full = || shared.table.names[r.stat].clone();
+    if sess.subs.count() > 0
+        && !out.resp3()
+        && r.parent.is_none()
+        && !allowed_while_subscribed(name)
+    {
+        let msg = format!("ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", full());
+        return reject(shared, sess, out, start, &msg);
+    }
+    if sess.multi.is_some()
+        && r.parent.is_none()
+        && matches!(
+            name,
+            "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+        )
+    {
+        // Transaction control runs now.
+    } else if let Some(m) = sess.multi.as_mut() {
+        if flags & NO_MULTI != 0 {
+            m.failed = true;
+            return reject(
+                shared,
+                sess,
+                out,
+                start,
+                "ERR Command not allowed inside a transaction",
+            );
+        }
+        m.queued.push(argv.iter().map(|a| a.to_vec()).collect());
+        sess.client.meta.lock().multi = m.queued.len() as i64;
+        out.simple("QUEUED");
+        return Step::Done;
+    }
     if let Some(until) = paused_until(shared, &r, flags) {
         return Step::Paused(until);
     }
@@ -378,28 +458,25 @@ fn execute(
     let db = sess.db;
     let skip = sess.skip_current;
     let t0 = Instant::now();
-    match r.exec {
-        Exec::Engine(c) => {
-            if c.is_write() {
-                core.repl.write(&mut core.engine, db, now, argv, out);
-            } else {
-                let seed = core.repl.read_seed();
-                core.engine.run(c, db, now, seed, argv, out);
-            }
-        }
-        Exec::Server(c) => {
-            let mut call = Call {
-                shared,
-                core,
-                sess,
-                args: argv,
-                reply: out,
-                now,
-            };
-            if let Err(e) = (c.handler)(&mut call) {
-                out.error(&e.0);
-            }
-        }
+    let would_block = run_command(shared, core, sess, argv, now, out, true);
+    if would_block {
+        let deadline = block_deadline(name, argv);
+        let keys = r.exec.keys().positions(argv);
+        let keys = if matches!(name, "blmove" | "brpoplpush") {
+            &keys[..keys.len().min(1)]
+        } else {
+            &keys[..]
+        };
+        let b = Blocked {
+            client: sess.client.clone(),
+            db,
+            argv: argv.iter().map(|a| a.to_vec()).collect(),
+            keys: keys.iter().map(|&i| Box::<[u8]>::from(argv[i])).collect(),
+            proto: out.proto,
+        };
+        core.waiters.block(&mut core.engine, b);
+        *last_cmd = Some(full());
+        return Step::Blocked(deadline);
     }
     let micros = t0.elapsed().as_micros() as u64;
     let stat = &shared.table.stats[r.stat];
@@ -462,6 +539,105 @@ fn reject(
     let skip = sess.skip_current;
     finish_reply(sess, out, start, skip);
     Step::Done
+}
+
+/// Runs one resolved-and-checked command: data writes through the replicator (then the
+/// waiters they concern), data reads on the engine, server commands with the session.
+/// Returns true if a blocking command found nothing and `may_block` let it block.
+pub(crate) fn run_command(
+    shared: &Shared,
+    core: &mut Core,
+    sess: &mut SessionState,
+    argv: &[&[u8]],
+    now: i64,
+    out: &mut Reply,
+    may_block: bool,
+) -> bool {
+    let Ok(r) = shared.table.resolve(argv) else {
+        if let Err((msg, _)) = shared.table.resolve(argv) {
+            out.error(&msg);
+        }
+        return false;
+    };
+    match r.exec {
+        Exec::Engine(c) if c.is_write() => {
+            let blocked =
+                core.repl
+                    .write_entry(&mut core.engine, sess.db, now, &[argv], out, may_block);
+            core.after_write(now);
+            blocked
+        }
+        Exec::Engine(c) => {
+            let seed = core.repl.read_seed();
+            core.engine.run(c, sess.db, now, seed, argv, out);
+            false
+        }
+        Exec::Server(c) => {
+            let mut call = Call {
+                shared,
+                core,
+                sess,
+                args: argv,
+                reply: out,
+                now,
+            };
+            if let Err(e) = (c.handler)(&mut call) {
+                out.error(&e.0);
+            }
+            false
+        }
+    }
+}
+
+/// When a blocking command's timeout ends (None: it waits forever). The engine has
+/// already validated the timeout argument.
+fn block_deadline(name: &str, argv: &[&[u8]]) -> Option<Instant> {
+    let arg = if matches!(name, "blmpop" | "bzmpop") {
+        argv.get(1)
+    } else {
+        argv.last()
+    };
+    let secs = arg
+        .and_then(|a| redraft_engine::args::parse_float(a))
+        .unwrap_or(0.0);
+    if secs <= 0.0 {
+        None
+    } else {
+        Some(Instant::now() + Duration::from_secs_f64(secs.min(1e9)))
+    }
+}
+
+/// Waits while parked in a blocking command: until served (the reply is then already
+/// queued to the writer), until the timeout (a null reply), or until killed. Returns
+/// false if the connection must close.
+async fn wait_unblocked(
+    shared: &Shared,
+    sess: &mut SessionState,
+    deadline: Option<Instant>,
+    proto: redraft_engine::Protocol,
+) -> bool {
+    let client = sess.client.clone();
+    let timed_out = {
+        let sleep = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = client.wake.notified() => false,
+            _ = sleep => true,
+            _ = client.killed() => return false,
+        }
+    };
+    if timed_out {
+        let mut core = shared.core.lock();
+        let core = &mut *core;
+        if core.waiters.unblock(&mut core.engine, client.id).is_some() {
+            client.send(timeout_reply(proto));
+        }
+    }
+    true
 }
 
 /// When the command must wait for `CLIENT PAUSE` to end, until when.

@@ -18,6 +18,8 @@ use tokio::sync::{mpsc, Notify};
 pub struct Core {
     pub engine: Engine,
     pub repl: Replicator,
+    pub pubsub: crate::commands::pubsub::PubSub,
+    pub waiters: crate::waiting::Waiters,
 }
 
 #[derive(Default)]
@@ -34,6 +36,7 @@ pub struct Stats {
     pub writes_processed: AtomicU64,
     pub expire_cycle_ms: AtomicU64,
     pub query_buffer_disconnections: AtomicU64,
+    pub output_buffer_disconnections: AtomicU64,
     pub peak_memory: AtomicUsize,
     /// Instantaneous ops/sec and kbps, sampled by the cron.
     pub ops_per_sec: AtomicU64,
@@ -140,6 +143,8 @@ impl Shared {
             core: Mutex::new(Core {
                 engine,
                 repl: Replicator::new(),
+                pubsub: Default::default(),
+                waiters: Default::default(),
             }),
             config: RwLock::new(config),
             settings: RwLock::new(Arc::new(settings)),

@@ -121,6 +121,16 @@ pub const COMMANDS: &[ServerCommand] = &[cmd(
         no_evict,
     ),
     cmd(
+        "unblock",
+        -3,
+        ADMIN | F,
+        Keys::None,
+        "connection",
+        "5.0.0",
+        "Unblocks a client blocked by a blocking command from a different connection.",
+        unblock,
+    ),
+    cmd(
         "reply",
         3,
         F,
@@ -173,6 +183,8 @@ fn help(call: &mut Call) -> CmdResult {
             "    Return information about client connections. Options:",
             "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
             "      Return clients of specified type.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Unblock the specified blocked client.",
             "UNPAUSE",
             "    Stop the current client pause, resuming traffic.",
             "PAUSE <timeout> [WRITE|ALL]",
@@ -472,6 +484,36 @@ fn reply(call: &mut Call) -> CmdResult {
         }
     } else {
         return Err(SYNTAX);
+    }
+    Ok(())
+}
+
+fn unblock(call: &mut Call) -> CmdResult {
+    let id = int(call.args[2])?;
+    let error = match call.args.len() {
+        3 => false,
+        4 if is(call.args[3], "timeout") => false,
+        4 if is(call.args[3], "error") => true,
+        _ => {
+            return Err(Error::new(
+                "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ))
+        }
+    };
+    let core = &mut *call.core;
+    match core.waiters.unblock(&mut core.engine, id.max(0) as u64) {
+        Some(b) => {
+            if error {
+                let mut r = redraft_engine::Reply::new(b.proto);
+                r.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+                b.client.send(r.buf);
+            } else {
+                b.client.send(crate::waiting::timeout_reply(b.proto));
+            }
+            b.client.wake.notify_one();
+            call.reply.int(1);
+        }
+        None => call.reply.int(0),
     }
     Ok(())
 }

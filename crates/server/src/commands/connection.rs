@@ -193,6 +193,14 @@ fn hello(call: &mut Call) -> CmdResult {
 }
 
 fn ping(call: &mut Call) -> CmdResult {
+    // A RESP2 subscriber gets its PONG in the shape of a pub/sub message.
+    if call.sess.subs.count() > 0 && !call.reply.resp3() && call.args.len() <= 2 {
+        call.reply.array(2);
+        call.reply.bulk(b"pong");
+        call.reply
+            .bulk(call.args.get(1).copied().unwrap_or_default());
+        return Ok(());
+    }
     match call.args.len() {
         1 => call.reply.simple("PONG"),
         2 => call.reply.bulk(call.args[1]),
@@ -237,6 +245,17 @@ fn reset(call: &mut Call) -> CmdResult {
         crate::commands::admin::remove_monitor(call.shared, call.sess.client.id);
     }
     call.reply.proto = Protocol::Resp2;
+    call.sess
+        .client
+        .resp3
+        .store(false, std::sync::atomic::Ordering::Relaxed);
+    call.sess.multi = None;
+    let watched = std::mem::take(&mut call.sess.watched);
+    let id = call.sess.client.id;
+    call.core
+        .waiters
+        .unwatch_all(&mut call.core.engine, id, &watched);
+    crate::commands::pubsub::unsubscribe_all(&mut call.core.pubsub, &mut call.sess.subs, id);
     {
         let mut m = call.sess.client.meta.lock();
         m.name.clear();
@@ -244,6 +263,9 @@ fn reset(call: &mut Call) -> CmdResult {
         m.resp = 2;
         m.no_evict = false;
         m.monitor = false;
+        m.multi = -1;
+        m.subs = 0;
+        m.psubs = 0;
     }
     call.reply.simple("RESET");
     Ok(())

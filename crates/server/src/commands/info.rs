@@ -188,10 +188,15 @@ fn section(o: &mut String, sh: &Shared, core: &Core, name: &str) {
             kv!(o, "maxclients:{}", s.maxclients);
             kv!(o, "client_recent_max_input_buffer:0");
             kv!(o, "client_recent_max_output_buffer:0");
-            kv!(o, "blocked_clients:0");
+            kv!(o, "blocked_clients:{}", core.waiters.blocked_count());
             kv!(o, "tracking_clients:0");
-            kv!(o, "clients_in_timeout_table:0");
-            kv!(o, "total_blocking_keys:0");
+            kv!(
+                o,
+                "clients_in_timeout_table:{}",
+                core.waiters.blocked_count()
+            );
+            kv!(o, "total_watched_keys:{}", core.waiters.watched_keys());
+            kv!(o, "total_blocking_keys:{}", core.waiters.blocking_keys());
             kv!(o, "total_blocking_keys_on_nokey:0");
         }
         "memory" => {
@@ -338,8 +343,8 @@ fn section(o: &mut String, sh: &Shared, core: &Core, name: &str) {
             kv!(o, "current_eviction_exceeded_time:0");
             kv!(o, "keyspace_hits:{hits}");
             kv!(o, "keyspace_misses:{misses}");
-            kv!(o, "pubsub_channels:0");
-            kv!(o, "pubsub_patterns:0");
+            kv!(o, "pubsub_channels:{}", core.pubsub.channel_count());
+            kv!(o, "pubsub_patterns:{}", core.pubsub.pattern_count());
             kv!(o, "pubsubshard_channels:0");
             kv!(o, "latest_fork_usec:0");
             kv!(o, "total_forks:0");
@@ -370,7 +375,11 @@ fn section(o: &mut String, sh: &Shared, core: &Core, name: &str) {
                 "client_query_buffer_limit_disconnections:{}",
                 g(&st.query_buffer_disconnections)
             );
-            kv!(o, "client_output_buffer_limit_disconnections:0");
+            kv!(
+                o,
+                "client_output_buffer_limit_disconnections:{}",
+                g(&st.output_buffer_disconnections)
+            );
             kv!(o, "reply_buffer_shrinks:0");
             kv!(o, "reply_buffer_expands:0");
         }

@@ -7,6 +7,8 @@ pub mod client;
 pub mod config;
 pub mod connection;
 pub mod info;
+pub mod multi;
+pub mod pubsub;
 
 use crate::session::SessionState;
 use crate::shared::{Core, Shared};
@@ -52,6 +54,8 @@ pub static SERVER_FAMILIES: &[&[ServerCommand]] = &[
     config::COMMANDS,
     admin::COMMANDS,
     info::COMMANDS,
+    multi::COMMANDS,
+    pubsub::COMMANDS,
 ];
 
 /// Replies to `X HELP` with Redis's layout: a header line and the given lines.
