@@ -534,6 +534,9 @@ fn reject(
     start: usize,
     msg: &str,
 ) -> Step {
+    if let Some(m) = sess.multi.as_mut() {
+        m.failed = true;
+    }
     out.error(msg);
     shared.count_error(&out.buf[start..]);
     let skip = sess.skip_current;

@@ -600,6 +600,25 @@ fn move_element(ctx: &mut Ctx, from_left: bool, to_left: bool) -> CmdResult {
     let (src, dst) = (ctx.args[1], ctx.args[2]);
     let db = &mut ctx.dbs[ctx.db];
     peek_list(db, dst, now)?;
+    if src == dst {
+        // Rotation: the list never becomes empty (and keeps its deadline).
+        let Some(l) = list_mut(db, src, now) else {
+            ctx.reply.null();
+            return Ok(());
+        };
+        let Some(value) = (if from_left { l.pop_front() } else { l.pop_back() }) else {
+            ctx.reply.null();
+            return Ok(());
+        };
+        ctx.reply.bulk(&value);
+        if to_left {
+            l.push_front(value);
+        } else {
+            l.push_back(value);
+        }
+        *ctx.dirty += 1;
+        return Ok(());
+    }
     let Some(value) = pop_n(db, src, now, from_left, 1).pop() else {
         ctx.reply.null();
         return Ok(());
@@ -882,9 +901,12 @@ pub fn blocking_keys(args: &[&[u8]]) -> Vec<usize> {
             vec![]
         }
     } else if is(name, "blmpop") {
-        match parse_mpop(args.get(..).unwrap_or_default(), 2) {
-            Ok((keys, _, _)) if args.len() > 2 => keys.collect(),
-            _ => vec![],
+        if args.len() < 5 {
+            return vec![];
+        }
+        match parse_mpop(args, 2) {
+            Ok((keys, _, _)) => keys.collect(),
+            Err(_) => vec![],
         }
     } else {
         vec![]

@@ -172,6 +172,10 @@ fn hello(call: &mut Call) -> CmdResult {
             Protocol::Resp2
         };
         call.sess.client.meta.lock().resp = p as u8;
+        call.sess
+            .client
+            .resp3
+            .store(p == 3, std::sync::atomic::Ordering::Relaxed);
     }
     let r = &mut call.reply;
     r.map(7);
