@@ -115,6 +115,23 @@ impl Engine {
         blocked
     }
 
+    /// Applies an entry of one command already looked up (the standalone write path).
+    #[allow(clippy::too_many_arguments)]
+    pub fn apply_command(
+        &mut self,
+        c: &EngineCommand,
+        db: usize,
+        time_ms: i64,
+        seed: u64,
+        argv: &[&[u8]],
+        reply: &mut Reply,
+        may_block: bool,
+    ) -> bool {
+        self.last_time = self.last_time.max(time_ms);
+        let mut rng = Rng::new(seed);
+        self.exec(c, db, time_ms, &mut rng, argv, reply, may_block)
+    }
+
     /// Runs one command (read or write) at time `now`.
     pub fn run(
         &mut self,

@@ -3,7 +3,7 @@
 //! `Local` (standalone) applies at once; the Raft replicator (cluster mode) will propose
 //! the entry and apply it on commit, on every node.
 
-use redraft_engine::{Engine, Reply, Rng};
+use redraft_engine::{Engine, EngineCommand, Reply, Rng};
 
 pub struct Replicator {
     seeds: Rng,
@@ -34,6 +34,24 @@ impl Replicator {
         reply: &mut Reply,
     ) -> bool {
         self.write_entry(engine, db, now, &[argv], reply, true)
+    }
+
+    /// `write` for a command already resolved in the table (the local path skips a
+    /// second lookup; the entry is the same).
+    #[allow(clippy::too_many_arguments)]
+    pub fn write_command(
+        &mut self,
+        engine: &mut Engine,
+        cmd: &'static EngineCommand,
+        db: usize,
+        now: i64,
+        argv: &[&[u8]],
+        reply: &mut Reply,
+        may_block: bool,
+    ) -> bool {
+        let time_ms = engine.entry_time(now);
+        let seed = self.seeds.next_u64();
+        engine.apply_command(cmd, db, time_ms, seed, argv, reply, may_block)
     }
 
     /// Applies several commands as one entry (MULTI/EXEC), atomically.

@@ -11,6 +11,7 @@ use crate::commands::admin::{monitor_line, remove_monitor, slowlog_push};
 use crate::commands::multi::Multi;
 use crate::commands::pubsub::{allowed_while_subscribed, unsubscribe_all, Subscriptions};
 use crate::commands::Call;
+use crate::config::Settings;
 use crate::shared::{unix_ms, Core, Shared};
 use crate::table::{Exec, Resolved};
 use crate::waiting::{timeout_reply, Blocked};
@@ -300,6 +301,7 @@ async fn process(
             let mut parked = None;
             {
                 let now = unix_ms();
+                let settings = shared.settings();
                 let mut core = shared.core.lock();
                 let mut argv: Vec<&[u8]> = Vec::with_capacity(8);
                 while i < input.bounds.len() {
@@ -310,7 +312,16 @@ async fn process(
                         i += 1;
                         continue;
                     }
-                    match execute(shared, &mut core, sess, &argv, now, out, &mut last_cmd) {
+                    match execute(
+                        shared,
+                        &mut core,
+                        sess,
+                        &argv,
+                        now,
+                        out,
+                        &settings,
+                        &mut last_cmd,
+                    ) {
                         Step::Done => i += 1,
                         Step::Paused(until) => {
                             paused = Some(until);
@@ -330,9 +341,9 @@ async fn process(
                 // after this batch can never overtake them.
                 flush(sess, out);
             }
-            if let Some(name) = last_cmd.take() {
+            if let Some(stat) = last_cmd.take() {
                 let mut m = sess.client.meta.lock();
-                m.last_cmd = name;
+                m.last_cmd.clone_from(&shared.table.names[stat]);
                 m.qbuf = input.buf.len();
             }
             sess.client.touch();
@@ -381,7 +392,8 @@ fn execute(
     argv: &[&[u8]],
     now: i64,
     out: &mut Reply,
-    last_cmd: &mut Option<String>,
+    settings: &Settings,
+    last_cmd: &mut Option<usize>,
 ) -> Step {
     let start = out.buf.len();
     let r = match shared.table.resolve(argv) {
@@ -439,9 +451,8 @@ fn execute(
     if let Some(until) = paused_until(shared, &r, flags) {
         return Step::Paused(until);
     }
-    let settings = shared.settings();
     if settings.maxmemory > 0 {
-        crate::evict::perform(shared, core, &settings, now);
+        crate::evict::perform(shared, core, settings, now);
         if flags & DENYOOM != 0 && crate::alloc::used_memory() as u64 > settings.maxmemory {
             shared.table.stats[r.stat]
                 .rejected
@@ -458,7 +469,7 @@ fn execute(
     let db = sess.db;
     let skip = sess.skip_current;
     let t0 = Instant::now();
-    let would_block = run_command(shared, core, sess, argv, now, out, true);
+    let would_block = run_command(shared, core, sess, r.exec, argv, now, out, true);
     if would_block {
         let deadline = block_deadline(name, argv);
         let keys = r.exec.keys().positions(argv);
@@ -475,7 +486,7 @@ fn execute(
             proto: out.proto,
         };
         core.waiters.block(&mut core.engine, b);
-        *last_cmd = Some(full());
+        *last_cmd = Some(r.stat);
         return Step::Blocked(deadline);
     }
     let micros = t0.elapsed().as_micros() as u64;
@@ -509,7 +520,7 @@ fn execute(
         }
     }
     finish_reply(sess, out, start, skip);
-    *last_cmd = Some(shared.table.names[r.stat].clone());
+    *last_cmd = Some(r.stat);
     Step::Done
 }
 
@@ -547,26 +558,22 @@ fn reject(
 /// Runs one resolved-and-checked command: data writes through the replicator (then the
 /// waiters they concern), data reads on the engine, server commands with the session.
 /// Returns true if a blocking command found nothing and `may_block` let it block.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn run_command(
     shared: &Shared,
     core: &mut Core,
     sess: &mut SessionState,
+    exec: Exec,
     argv: &[&[u8]],
     now: i64,
     out: &mut Reply,
     may_block: bool,
 ) -> bool {
-    let Ok(r) = shared.table.resolve(argv) else {
-        if let Err((msg, _)) = shared.table.resolve(argv) {
-            out.error(&msg);
-        }
-        return false;
-    };
-    match r.exec {
+    match exec {
         Exec::Engine(c) if c.is_write() => {
             let blocked =
                 core.repl
-                    .write_entry(&mut core.engine, sess.db, now, &[argv], out, may_block);
+                    .write_command(&mut core.engine, c, sess.db, now, argv, out, may_block);
             core.after_write(now);
             blocked
         }
@@ -645,9 +652,13 @@ async fn wait_unblocked(
 
 /// When the command must wait for `CLIENT PAUSE` to end, until when.
 fn paused_until(shared: &Shared, r: &Resolved, flags: u32) -> Option<Instant> {
+    if !shared.pause_active.load(Ordering::Relaxed) {
+        return None;
+    }
     let p = *shared.pause.lock();
     let until = p.until?;
     if until <= Instant::now() {
+        shared.pause_active.store(false, Ordering::Relaxed);
         return None;
     }
     if let Some(parent) = r.parent {

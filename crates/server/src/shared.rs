@@ -87,6 +87,8 @@ pub struct Shared {
     pub slowlog: Mutex<SlowLog>,
     pub latency: Mutex<BTreeMap<&'static str, LatencySeries>>,
     pub pause: Mutex<Pause>,
+    /// Fast check for the per-command path: a `CLIENT PAUSE` may be in force.
+    pub pause_active: AtomicBool,
     pub unpaused: Notify,
     pub monitors: Mutex<Vec<(u64, mpsc::UnboundedSender<Vec<u8>>)>>,
     pub monitor_count: AtomicUsize,
@@ -155,6 +157,7 @@ impl Shared {
             slowlog: Mutex::new(SlowLog::default()),
             latency: Mutex::new(BTreeMap::new()),
             pause: Mutex::new(Pause::default()),
+            pause_active: AtomicBool::new(false),
             unpaused: Notify::new(),
             monitors: Mutex::new(vec![]),
             monitor_count: AtomicUsize::new(0),

@@ -444,12 +444,18 @@ fn pause(call: &mut Call) -> CmdResult {
         _ => until,
     });
     drop(p);
+    call.shared
+        .pause_active
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     call.reply.ok();
     Ok(())
 }
 
 fn unpause(call: &mut Call) -> CmdResult {
     *call.shared.pause.lock() = Default::default();
+    call.shared
+        .pause_active
+        .store(false, std::sync::atomic::Ordering::Relaxed);
     call.shared.unpaused.notify_waiters();
     call.reply.ok();
     Ok(())

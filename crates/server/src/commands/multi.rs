@@ -198,17 +198,23 @@ fn exec(call: &mut Call) -> CmdResult {
         }
         call.sess.client.meta.lock().db = call.sess.db;
     } else {
-        for argv in &m.queued {
+        for (argv, exec) in m.queued.iter().zip(resolved) {
             let args: Vec<&[u8]> = argv.iter().map(|a| &a[..]).collect();
-            run_command(
-                call.shared,
-                call.core,
-                call.sess,
-                &args,
-                now,
-                call.reply,
-                false,
-            );
+            match exec {
+                Some(exec) => {
+                    run_command(
+                        call.shared,
+                        call.core,
+                        call.sess,
+                        exec,
+                        &args,
+                        now,
+                        call.reply,
+                        false,
+                    );
+                }
+                None => call.reply.error("ERR unknown command"),
+            }
             count_call(call, argv);
         }
     }
