@@ -46,6 +46,8 @@ def test_inline_commands(raw):
     b"set k \"unbalanced\r\n",
     b"*3000000000\r\n",
     b"PING\r\n*1\r\n$x\r\n",
+    b"ECHO a\x00b c\r\nPING\r\n*1\r\n$x\r\n",
+    b"ECHO \x00\r\nPING\r\n*1\r\n$x\r\n",
 ])
 def test_protocol_errors_match_redis(server, reference, payload):
     ours = exchange(server.port, payload)

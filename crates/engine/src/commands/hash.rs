@@ -483,7 +483,7 @@ fn hscan(ctx: &mut Ctx) -> CmdResult {
     let found: Vec<(&[u8], &[u8])> = positions
         .into_iter()
         .filter_map(|p| h.get_index(p))
-        .filter(|(k, _)| pattern.map_or(true, |pat| glob_match(pat, k, false)))
+        .filter(|(k, _)| pattern.is_none_or(|pat| glob_match(pat, k, false)))
         .map(|(k, v)| (&**k, &**v))
         .collect();
     ctx.reply.array(2);

@@ -5,7 +5,10 @@
 
 pub mod bitops;
 pub mod expire;
+pub mod hash;
 pub mod keyspace;
+pub mod list;
+pub mod set;
 pub mod sort;
 pub mod string;
 
@@ -23,6 +26,9 @@ pub const FAMILIES: &[&[EngineCommand]] = &[
     keyspace::COMMANDS,
     expire::COMMANDS,
     sort::COMMANDS,
+    list::COMMANDS,
+    hash::COMMANDS,
+    set::COMMANDS,
 ];
 
 /// All engine commands.

@@ -418,7 +418,7 @@ fn sscan(ctx: &mut Ctx) -> CmdResult {
         return Ok(());
     };
     let (count, pattern) = scan_options(ctx.args, 3)?;
-    let matches = |m: &[u8]| pattern.map_or(true, |pat| glob_match(pat, m, false));
+    let matches = |m: &[u8]| pattern.is_none_or(|pat| glob_match(pat, m, false));
     let (next, found): (u64, Vec<&[u8]>) = if is_compact(s) {
         (0, members(s).into_iter().filter(|m| matches(m)).collect())
     } else {
