@@ -255,7 +255,13 @@ impl RequestParser {
 
     fn inline(&mut self, buf: &mut [u8]) -> Result<Parsed, ProtocolError> {
         let start = self.pos;
-        let Some(nl) = buf[start..].iter().position(|&b| b == b'\n') else {
+        // Redis looks for the newline with strchr(): a NUL byte before it hides it, and
+        // the request then waits for more input like any incomplete line.
+        let nl = buf[start..]
+            .iter()
+            .position(|&b| b == b'\n' || b == 0)
+            .filter(|&p| buf[start + p] == b'\n');
+        let Some(nl) = nl else {
             if buf.len() - start > INLINE_MAX_SIZE {
                 return Err(perr("too big inline request"));
             }
