@@ -1,0 +1,1 @@
+//! Persistence in Redis formats (being written).
