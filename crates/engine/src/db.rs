@@ -31,6 +31,26 @@ pub struct Db {
     /// the entry is applied (Redis's `signalModifiedKey` / `signalKeyAsReady`).
     pub watched: std::collections::HashMap<Box<[u8]>, u32>,
     pub signaled: Vec<Box<[u8]>>,
+    /// A point-in-time walk in progress (BGSAVE, a Raft snapshot).
+    pub snapshot: Option<Snapshot>,
+}
+
+/// A point-in-time copy of a database taken while writes go on, without a fork and
+/// without copying the dataset (the approach Dragonfly takes): the walk goes from the
+/// top position down; a write to a key the walk has not reached yet first saves the
+/// key's old state (its "pre-image"); keys created after the start are appended above
+/// the walk and never visited; a `swap_remove` that moves an already-visited key into
+/// the unvisited range marks it to be skipped; FLUSHDB hands the old tables to the walk.
+/// Memory overhead: the pre-images of keys written during the walk, nothing else.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// The database number when the walk began (SWAPDB moves the walk with the data).
+    pub index: usize,
+    /// Positions `0..next` are still to be visited.
+    next: usize,
+    skip: std::collections::HashSet<Box<[u8]>>,
+    preimages: Vec<(Box<[u8]>, Object, Option<i64>)>,
+    detached: Option<(Dict<Object>, Dict<i64>)>,
 }
 
 /// Redis's LFU access: decay the counter by the minutes elapsed (per `decay_time`), then
@@ -70,6 +90,7 @@ impl Default for Db {
             lfu_rand: 0x9E37_79B9_7F4A_7C15,
             watched: Default::default(),
             signaled: vec![],
+            snapshot: None,
         }
     }
 }
@@ -152,8 +173,27 @@ impl Db {
     /// Lookup for a command that will modify the key: an expired key is deleted first.
     pub fn get_mut(&mut self, key: &[u8], now: i64) -> Option<&mut Object> {
         self.expire_if_needed(key, now);
-        self.signal(key);
+        self.before_write(key);
         self.keys.get_mut(key)
+    }
+
+    /// Every modification of `key` passes here first: waiters are signalled and a
+    /// snapshot in progress keeps the key's old state.
+    fn before_write(&mut self, key: &[u8]) {
+        self.signal(key);
+        let Some(s) = self.snapshot.as_mut() else {
+            return;
+        };
+        if s.detached.is_some() {
+            return;
+        }
+        if let Some((pos, k, o)) = self.keys.get_full(key) {
+            if pos < s.next && !s.skip.contains(key) {
+                let exp = self.expires.get(key).copied();
+                s.preimages.push((k.clone(), o.clone(), exp));
+                s.skip.insert(k.clone());
+            }
+        }
     }
 
     /// Records a modification of `key` if someone waits on it.
@@ -173,7 +213,7 @@ impl Db {
     /// Redis's `setKey`. An existing object keeps its access metadata.
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now: i64) {
         self.expire_if_needed(key, now);
-        self.signal(key);
+        self.before_write(key);
         match self.keys.get_mut(key) {
             Some(o) => o.value = value,
             None => {
@@ -200,7 +240,7 @@ impl Db {
 
     /// Inserts a whole object (RENAME, MOVE, COPY, RESTORE), replacing any value.
     pub fn insert_object(&mut self, key: &[u8], obj: Object, expire: Option<i64>) {
-        self.signal(key);
+        self.before_write(key);
         self.keys.insert(key.into(), obj);
         match expire {
             Some(t) => {
@@ -216,8 +256,26 @@ impl Db {
 
     /// Removes a key and its deadline; returns the object if there was one.
     pub fn remove(&mut self, key: &[u8]) -> Option<Object> {
-        let o = self.keys.swap_remove(key)?;
-        self.signal(key);
+        let pos = self.keys.get_index_of(key)?;
+        self.before_write(key);
+        let last = self.keys.len() - 1;
+        if let Some(s) = self.snapshot.as_mut() {
+            // The last key moves into `pos`: if the walk has passed it (or it is new)
+            // and `pos` is still to be visited, it must not be visited twice.
+            if s.detached.is_none() && pos < s.next && last >= s.next && pos != last {
+                if let Some((k, _)) = self.keys.get_index(last) {
+                    s.skip.insert(k.clone());
+                }
+            }
+        }
+        let o = self.keys.swap_remove_index(pos)?.1;
+        if let Some(s) = self.snapshot.as_mut() {
+            // Positions past the end are gone; keys created from now on land above the
+            // walk and are never visited.
+            if s.detached.is_none() {
+                s.next = s.next.min(self.keys.len());
+            }
+        }
         if !self.expires.is_empty() {
             self.expires.swap_remove(key);
         }
@@ -234,7 +292,7 @@ impl Db {
 
     /// Sets an absolute deadline on an existing key.
     pub fn set_expire(&mut self, key: &[u8], at: i64) {
-        self.signal(key);
+        self.before_write(key);
         if let Some(v) = self.expires.get_mut(key) {
             *v = at;
         } else {
@@ -244,16 +302,149 @@ impl Db {
 
     /// Clears a deadline; true if there was one.
     pub fn persist(&mut self, key: &[u8]) -> bool {
-        let had = self.expires.swap_remove(key).is_some();
-        if had {
-            self.signal(key);
+        if !self.expires.contains_key(key) {
+            return false;
         }
-        had
+        self.before_write(key);
+        self.expires.swap_remove(key).is_some()
     }
 
     pub fn clear(&mut self) {
         self.signal_all();
-        self.keys = new_dict();
-        self.expires = new_dict();
+        let keys = std::mem::replace(&mut self.keys, new_dict());
+        let expires = std::mem::replace(&mut self.expires, new_dict());
+        if let Some(s) = self.snapshot.as_mut() {
+            if s.detached.is_none() {
+                s.detached = Some((keys, expires));
+            }
+        }
+    }
+
+    /// Starts a point-in-time walk of this database (see `Snapshot`).
+    pub fn snapshot_begin(&mut self, index: usize) {
+        self.snapshot = Some(Snapshot {
+            index,
+            next: self.keys.len(),
+            skip: Default::default(),
+            preimages: vec![],
+            detached: None,
+        });
+    }
+
+    /// Visits up to `max` keys of the walk (key, object, deadline), in an order that is
+    /// not meaningful. Returns true when the walk is complete (and ends it).
+    pub fn snapshot_step(
+        &mut self,
+        max: usize,
+        visit: &mut dyn FnMut(&[u8], &Object, Option<i64>),
+    ) -> bool {
+        let Some(s) = self.snapshot.as_mut() else {
+            return true;
+        };
+        let mut n = 0;
+        for (k, o, e) in s.preimages.drain(..) {
+            visit(&k, &o, e);
+            n += 1;
+        }
+        let (keys, expires) = match &s.detached {
+            Some((k, e)) => (k, e),
+            None => (&self.keys, &self.expires),
+        };
+        while n < max && s.next > 0 {
+            s.next -= 1;
+            let Some((k, o)) = keys.get_index(s.next) else {
+                continue;
+            };
+            if s.skip.remove(k) {
+                continue;
+            }
+            visit(k, o, expires.get(k).copied());
+            n += 1;
+        }
+        if s.next == 0 && s.preimages.is_empty() {
+            self.snapshot = None;
+            return true;
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod snapshot_tests {
+    use super::*;
+    use crate::rng::Rng;
+    use std::collections::HashMap;
+
+    fn val(o: &Object) -> Vec<u8> {
+        match &o.value {
+            Value::Str(s) => s.to_vec(),
+            Value::Int(i) => i.to_string().into_bytes(),
+            _ => b"?".to_vec(),
+        }
+    }
+
+    /// Whatever writes happen during the walk, it yields exactly the state at its start:
+    /// every key once, with its value and deadline of that moment.
+    #[test]
+    fn walk_sees_the_state_at_its_start() {
+        for seed in 0..2000u64 {
+            let mut rng = Rng::new(seed);
+            let mut db = Db::default();
+            let n = 1 + rng.below(60);
+            for i in 0..n {
+                db.set(
+                    format!("k{i}").as_bytes(),
+                    Value::string(format!("v{i}").as_bytes()),
+                    false,
+                    0,
+                );
+                if rng.below(3) == 0 {
+                    db.set_expire(format!("k{i}").as_bytes(), 1000 + i as i64);
+                }
+            }
+            let expected: HashMap<Vec<u8>, (Vec<u8>, Option<i64>)> = db
+                .keys
+                .iter()
+                .map(|(k, o)| (k.to_vec(), (val(o), db.expires.get(k).copied())))
+                .collect();
+            db.snapshot_begin(0);
+            let mut seen: HashMap<Vec<u8>, (Vec<u8>, Option<i64>)> = HashMap::new();
+            let mut dup = false;
+            let mut done = false;
+            let mut round = 0;
+            while !done {
+                round += 1;
+                for _ in 0..rng.below(6) {
+                    let k = format!("k{}", rng.below(n + 20)).into_bytes();
+                    match rng.below(if round % 17 == 0 { 6 } else { 5 }) {
+                        0 => db.set(&k, Value::string(b"new"), false, 0),
+                        1 => {
+                            db.remove(&k);
+                        }
+                        2 => {
+                            if db.keys.contains_key(&k[..]) {
+                                db.set_expire(&k, 5);
+                            }
+                        }
+                        3 => {
+                            db.persist(&k);
+                        }
+                        4 => {
+                            if let Some(o) = db.get_mut(&k, 0) {
+                                o.value = Value::string(b"changed");
+                            }
+                        }
+                        _ => db.clear(),
+                    }
+                }
+                done = db.snapshot_step(1 + rng.below(5), &mut |k, o, e| {
+                    if seen.insert(k.to_vec(), (val(o), e)).is_some() {
+                        dup = true;
+                    }
+                });
+            }
+            assert!(!dup, "seed {seed}: a key was visited twice");
+            assert_eq!(seen, expected, "seed {seed}");
+        }
     }
 }

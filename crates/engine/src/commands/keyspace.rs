@@ -669,6 +669,8 @@ fn swapdb(ctx: &mut Ctx) -> CmdResult {
         y.signal_all();
         std::mem::swap(&mut x.keys, &mut y.keys);
         std::mem::swap(&mut x.expires, &mut y.expires);
+        // A snapshot walk follows the data it was started on.
+        std::mem::swap(&mut x.snapshot, &mut y.snapshot);
     }
     *ctx.dirty += 1;
     ctx.reply.ok();
