@@ -72,7 +72,7 @@ impl Value {
             }
             Value::Set(s) if s.len() <= 128 && s.keys().all(|m| m.len() <= 64) => "listpack",
             Value::Set(_) => "hashtable",
-            Value::ZSet(z) if z.len() <= 128 && z.max_member_len() <= 64 => "listpack",
+            Value::ZSet(z) if z.is_listpack() => "listpack",
             Value::ZSet(_) => "skiplist",
         }
     }

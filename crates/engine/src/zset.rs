@@ -48,8 +48,8 @@ struct Node {
     prio: u32,
 }
 
-/// Orders (score, member) pairs as Redis's skiplist does.
-fn cmp_key(sa: f64, ma: &[u8], sb: f64, mb: &[u8]) -> Ordering {
+/// Orders (score, member) pairs as Redis's skiplist does (scores never NaN).
+pub fn cmp_score_member(sa: f64, ma: &[u8], sb: f64, mb: &[u8]) -> Ordering {
     match sa.partial_cmp(&sb) {
         Some(Ordering::Equal) | None => ma.cmp(mb),
         Some(o) => o,
@@ -145,7 +145,7 @@ impl Tree {
     /// Is (score, member) of node `a` before that of node `b`?
     fn less(&self, dict: &Dict<u32>, a: u32, b: u32) -> bool {
         let (na, nb) = (&self.nodes[a as usize], &self.nodes[b as usize]);
-        cmp_key(
+        cmp_score_member(
             na.score,
             member_of(dict, na.pos),
             nb.score,
@@ -358,9 +358,10 @@ impl ZSet {
     /// An empty set with the encoding Redis's `zsetTypeCreate` picks for about
     /// `size_hint` members of about `len_hint` bytes.
     pub fn with_hint(size_hint: usize, len_hint: usize) -> Self {
-        let mut z = Self::default();
-        z.listpack = size_hint <= LISTPACK_MAX_ENTRIES && len_hint <= LISTPACK_MAX_VALUE;
-        z
+        ZSet {
+            listpack: size_hint <= LISTPACK_MAX_ENTRIES && len_hint <= LISTPACK_MAX_VALUE,
+            ..Self::default()
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -526,7 +527,7 @@ impl ZSet {
         let mut t = self.tree.root;
         while t != NIL {
             let n = &self.tree.nodes[t as usize];
-            match cmp_key(nx.score, member, n.score, member_of(&self.dict, n.pos)) {
+            match cmp_score_member(nx.score, member, n.score, member_of(&self.dict, n.pos)) {
                 Ordering::Less => t = n.left,
                 Ordering::Equal => return Some(rank + self.tree.size(n.left) as usize),
                 Ordering::Greater => {
@@ -574,7 +575,11 @@ impl ZSet {
             remaining: self.len().saturating_sub(rank),
         };
         let mut r = rank;
-        let mut t = if rank < self.len() { self.tree.root } else { NIL };
+        let mut t = if rank < self.len() {
+            self.tree.root
+        } else {
+            NIL
+        };
         while t != NIL {
             let n = &self.tree.nodes[t as usize];
             let ls = self.tree.size(n.left) as usize;
@@ -606,7 +611,11 @@ impl ZSet {
             remaining: if rank < self.len() { rank + 1 } else { 0 },
         };
         let mut r = rank;
-        let mut t = if rank < self.len() { self.tree.root } else { NIL };
+        let mut t = if rank < self.len() {
+            self.tree.root
+        } else {
+            NIL
+        };
         while t != NIL {
             let n = &self.tree.nodes[t as usize];
             let ls = self.tree.size(n.left) as usize;
@@ -664,11 +673,11 @@ impl ZSet {
         }
         for &x in &order {
             let n = self.tree.nodes[x as usize];
+            assert_eq!(n.size, self.tree.size(n.left) + self.tree.size(n.right) + 1);
             assert_eq!(
-                n.size,
-                self.tree.size(n.left) + self.tree.size(n.right) + 1
+                self.dict.get_index(n.pos as usize).map(|(_, &v)| v),
+                Some(x)
             );
-            assert_eq!(self.dict.get_index(n.pos as usize).map(|(_, &v)| v), Some(x));
         }
         assert_eq!(
             self.tree.nodes.len(),
@@ -750,8 +759,14 @@ mod tests {
         assert_eq!(z.remove(b"a"), None);
         z.check();
         assert_eq!(z.len(), 4);
-        let rev: Vec<_> = z.rev_iter_from(z.len() - 1).map(|(m, _)| m.to_vec()).collect();
-        assert_eq!(rev, vec![b"c".to_vec(), b"b".to_vec(), b"ab".to_vec(), b"".to_vec()]);
+        let rev: Vec<_> = z
+            .rev_iter_from(z.len() - 1)
+            .map(|(m, _)| m.to_vec())
+            .collect();
+        assert_eq!(
+            rev,
+            vec![b"c".to_vec(), b"b".to_vec(), b"ab".to_vec(), b"".to_vec()]
+        );
         let from: Vec<_> = z.iter_from(2).map(|(m, _)| m.to_vec()).collect();
         assert_eq!(from, vec![b"b".to_vec(), b"c".to_vec()]);
         assert_eq!(z.iter_from(2).len(), 2);
@@ -826,7 +841,10 @@ mod tests {
         assert_eq!(&*got[9].0, b"0019");
         z.check();
         assert_eq!(z.len(), 990);
-        assert_eq!(z.get_by_rank(10).map(|(m, _)| m.to_vec()), Some(b"0020".to_vec()));
+        assert_eq!(
+            z.get_by_rank(10).map(|(m, _)| m.to_vec()),
+            Some(b"0020".to_vec())
+        );
         assert_eq!(z.remove_range(900, 5000, |_, _| {}), 90);
         assert_eq!(z.remove_range(5, 5, |_, _| {}), 0);
         z.check();
@@ -870,7 +888,7 @@ mod tests {
         }
         z.check();
         let mut expect: Vec<(Vec<u8>, f64)> = model.into_iter().collect();
-        expect.sort_by(|a, b| cmp_key(a.1, &a.0, b.1, &b.0));
+        expect.sort_by(|a, b| cmp_score_member(a.1, &a.0, b.1, &b.0));
         let got: Vec<(Vec<u8>, f64)> = z.iter().map(|(m, s)| (m.to_vec(), s)).collect();
         assert_eq!(got, expect);
         for (i, (m, _)) in expect.iter().enumerate() {

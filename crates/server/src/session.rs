@@ -26,6 +26,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpStream;
 
 /// Commands run under one acquisition of the core lock, at most.
@@ -174,7 +175,7 @@ pub async fn serve(shared: Arc<Shared>, stream: TcpStream) {
                     Ok(n) => {
                         shared.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
                         shared.stats.reads_processed.fetch_add(1, Ordering::Relaxed);
-                        if !process(&shared, &mut sess, &mut input, &mut out).await {
+                        if !process(&shared, &mut sess, &mut rd, &mut input, &mut out).await {
                             break;
                         }
                         if input.buf.len() > shared.settings().query_buffer_limit {
@@ -266,6 +267,7 @@ fn flush(sess: &SessionState, out: &mut Reply) {
 async fn process(
     shared: &Arc<Shared>,
     sess: &mut SessionState,
+    rd: &mut OwnedReadHalf,
     input: &mut Input,
     out: &mut Reply,
 ) -> bool {
@@ -364,7 +366,7 @@ async fn process(
                 let _ = tokio::time::timeout(wait, shared.unpaused.notified()).await;
             }
             if let Some(deadline) = parked {
-                if !wait_unblocked(shared, sess, deadline, out.proto).await {
+                if !wait_unblocked(shared, sess, rd, &mut input.buf, deadline, out.proto).await {
                     return false;
                 }
             }
@@ -623,21 +625,35 @@ fn block_deadline(name: &str, argv: &[&[u8]]) -> Option<Instant> {
 async fn wait_unblocked(
     shared: &Shared,
     sess: &mut SessionState,
+    rd: &mut OwnedReadHalf,
+    buf: &mut Vec<u8>,
     deadline: Option<Instant>,
     proto: redraft_engine::Protocol,
 ) -> bool {
     let client = sess.client.clone();
-    let timed_out = {
-        let sleep = async {
-            match deadline {
-                Some(d) => tokio::time::sleep_until(d.into()).await,
-                None => std::future::pending().await,
-            }
-        };
+    let sleep = async {
+        match deadline {
+            Some(d) => tokio::time::sleep_until(d.into()).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(sleep);
+    let timed_out = loop {
         tokio::select! {
-            _ = client.wake.notified() => false,
-            _ = sleep => true,
+            _ = client.wake.notified() => break false,
+            _ = &mut sleep => break true,
             _ = client.killed() => return false,
+            // Keep reading: a client that goes away while parked is forgotten at once,
+            // and what it pipelines meanwhile waits in the buffer.
+            r = rd.read_buf(buf) => match r {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => {
+                    shared.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                    if buf.len() > shared.settings().query_buffer_limit {
+                        return false;
+                    }
+                }
+            },
         }
     };
     if timed_out {

@@ -57,7 +57,11 @@ pub(crate) const COUNT_RANGE: Error = e(
 
 /// The hash under `key` for a read command (counts a keyspace hit or miss, records the
 /// access): None if absent, WRONGTYPE if not a hash.
-pub(crate) fn read_hash<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a Hash>, Error> {
+pub(crate) fn read_hash<'a>(
+    db: &'a mut Db,
+    key: &[u8],
+    now: i64,
+) -> Result<Option<&'a Hash>, Error> {
     match db.lookup_read(key, now) {
         None => Ok(None),
         Some(o) => match &o.value {
@@ -141,7 +145,10 @@ pub(crate) fn random_count(arg: &[u8]) -> Result<i64, Error> {
 /// The `[MATCH pattern] [COUNT count]` options of HSCAN/SSCAN/ZSCAN from `args[start..]`
 /// (Redis's `scanGenericCommand` on a key: TYPE is a syntax error there). Returns the
 /// count and the pattern (None for none or `*`).
-pub(crate) fn scan_options<'a>(args: &[&'a [u8]], start: usize) -> Result<(usize, Option<&'a [u8]>), Error> {
+pub(crate) fn scan_options<'a>(
+    args: &[&'a [u8]],
+    start: usize,
+) -> Result<(usize, Option<&'a [u8]>), Error> {
     let mut count: i64 = 10;
     let mut pattern = None;
     let mut i = start;
@@ -494,4 +501,297 @@ fn hscan(ctx: &mut Ctx) -> CmdResult {
         ctx.reply.bulk(v);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Engine, Protocol};
+
+    const NOW: i64 = 1_700_000_000_000;
+
+    fn exec(e: &mut Engine, proto: Protocol, seed: u64, args: &[&[u8]]) -> String {
+        let mut reply = Reply::new(proto);
+        e.apply_entry(0, NOW, seed, &[args], &mut reply, false);
+        String::from_utf8_lossy(&reply.buf).into_owned()
+    }
+
+    fn words(line: &str) -> Vec<&[u8]> {
+        line.split(' ').map(str::as_bytes).collect()
+    }
+
+    fn run(e: &mut Engine, line: &str) -> String {
+        exec(e, Protocol::Resp2, 1, &words(line))
+    }
+
+    fn run3(e: &mut Engine, line: &str) -> String {
+        exec(e, Protocol::Resp3, 1, &words(line))
+    }
+
+    fn bulks(items: &[&str]) -> String {
+        let mut s = format!("*{}\r\n", items.len());
+        for i in items {
+            s.push_str(&format!("${}\r\n{}\r\n", i.len(), i));
+        }
+        s
+    }
+
+    const WRONGTYPE_ERR: &str =
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+
+    #[test]
+    fn set_get_and_delete() {
+        let mut e = Engine::default();
+        assert_eq!(run(&mut e, "hset h a 1 b 2 c 3"), ":3\r\n");
+        assert_eq!(run(&mut e, "hset h a 10 d 4"), ":1\r\n");
+        assert_eq!(
+            run(&mut e, "hset h a 1 b"),
+            "-ERR wrong number of arguments for 'hset' command\r\n"
+        );
+        assert_eq!(
+            run(&mut e, "hmset h a 1 b"),
+            "-ERR wrong number of arguments for 'hmset' command\r\n"
+        );
+        assert_eq!(run(&mut e, "hmset h e 5"), "+OK\r\n");
+        assert_eq!(
+            run(&mut e, "hgetall h"),
+            bulks(&["a", "10", "b", "2", "c", "3", "d", "4", "e", "5"])
+        );
+        assert_eq!(run3(&mut e, "hgetall h").lines().next(), Some("%5"));
+        assert_eq!(run(&mut e, "hkeys h"), bulks(&["a", "b", "c", "d", "e"]));
+        assert_eq!(run(&mut e, "hvals h"), bulks(&["10", "2", "3", "4", "5"]));
+        assert_eq!(run(&mut e, "hlen h"), ":5\r\n");
+        assert_eq!(run(&mut e, "hget h a"), "$2\r\n10\r\n");
+        assert_eq!(run(&mut e, "hget h zz"), "$-1\r\n");
+        assert_eq!(run(&mut e, "hmget h a zz"), "*2\r\n$2\r\n10\r\n$-1\r\n");
+        assert_eq!(run(&mut e, "hmget nokey a b"), "*2\r\n$-1\r\n$-1\r\n");
+        assert_eq!(run(&mut e, "hsetnx h a 99"), ":0\r\n");
+        assert_eq!(run(&mut e, "hsetnx h f 6"), ":1\r\n");
+        assert_eq!(run(&mut e, "hexists h f"), ":1\r\n");
+        assert_eq!(run3(&mut e, "hexists h zz"), ":0\r\n");
+        assert_eq!(run(&mut e, "hstrlen h a"), ":2\r\n");
+        assert_eq!(run(&mut e, "hstrlen h zz"), ":0\r\n");
+        assert_eq!(run(&mut e, "hdel h zz"), ":0\r\n");
+        assert_eq!(run(&mut e, "hdel h a zz b"), ":2\r\n");
+        assert_eq!(run(&mut e, "hlen h"), ":4\r\n");
+        assert_eq!(run(&mut e, "hgetall nokey"), "*0\r\n");
+        assert_eq!(run3(&mut e, "hgetall nokey"), "%0\r\n");
+        assert_eq!(run3(&mut e, "hkeys nokey"), "*0\r\n");
+        // Deleting the last field deletes the key.
+        run(&mut e, "hset one f v g w");
+        assert_eq!(run(&mut e, "hdel one f g h"), ":2\r\n");
+        assert!(!e.dbs[0].exists(b"one", NOW));
+        let before = e.dirty;
+        run(&mut e, "hset d x 1 y 2");
+        assert_eq!(e.dirty - before, 2);
+    }
+
+    #[test]
+    fn wrong_type() {
+        let mut e = Engine::default();
+        run(&mut e, "set s v");
+        for line in [
+            "hget s a",
+            "hmget s a",
+            "hset s a 1",
+            "hmset s a 1",
+            "hsetnx s a 1",
+            "hgetall s",
+            "hkeys s",
+            "hvals s",
+            "hlen s",
+            "hexists s a",
+            "hstrlen s a",
+            "hdel s a",
+            "hincrby s a 1",
+            "hincrbyfloat s a 1",
+            "hrandfield s",
+            "hrandfield s 1",
+            "hscan s 0",
+        ] {
+            assert_eq!(run(&mut e, line), WRONGTYPE_ERR, "{line}");
+        }
+    }
+
+    #[test]
+    fn counters() {
+        let mut e = Engine::default();
+        assert_eq!(run(&mut e, "hincrby c n 5"), ":5\r\n");
+        assert_eq!(run(&mut e, "hincrby c n -10"), ":-5\r\n");
+        assert_eq!(
+            run(&mut e, "hincrby c n x"),
+            "-ERR value is not an integer or out of range\r\n"
+        );
+        run(&mut e, "hset c s abc big 9223372036854775807 lead 01");
+        assert_eq!(
+            run(&mut e, "hincrby c s 1"),
+            "-ERR hash value is not an integer\r\n"
+        );
+        assert_eq!(
+            run(&mut e, "hincrby c lead 1"),
+            "-ERR hash value is not an integer\r\n"
+        );
+        assert_eq!(
+            run(&mut e, "hincrby c big 1"),
+            "-ERR increment or decrement would overflow\r\n"
+        );
+        assert_eq!(run(&mut e, "hincrby c big -1"), ":9223372036854775806\r\n");
+        assert_eq!(run(&mut e, "hincrbyfloat c f 10.5"), "$4\r\n10.5\r\n");
+        assert_eq!(run(&mut e, "hincrbyfloat c f 0.1"), "$4\r\n10.6\r\n");
+        assert_eq!(run(&mut e, "hincrbyfloat c f -10.6"), "$1\r\n0\r\n");
+        assert_eq!(run(&mut e, "hincrbyfloat c g 0x10"), "$2\r\n16\r\n");
+        assert_eq!(run(&mut e, "hincrbyfloat c g 1e4"), "$5\r\n10016\r\n");
+        assert_eq!(run(&mut e, "hincrbyfloat c n 1.5"), "$4\r\n-3.5\r\n");
+        assert_eq!(
+            run(&mut e, "hincrbyfloat c f x"),
+            "-ERR value is not a valid float\r\n"
+        );
+        assert_eq!(
+            run(&mut e, "hincrbyfloat c f nan"),
+            "-ERR value is not a valid float\r\n"
+        );
+        assert_eq!(
+            run(&mut e, "hincrbyfloat c f inf"),
+            "-ERR value is NaN or Infinity\r\n"
+        );
+        assert_eq!(
+            run(&mut e, "hincrbyfloat c s 1"),
+            "-ERR hash value is not a float\r\n"
+        );
+        run(&mut e, "hincrbyfloat c h 1e4932");
+        assert_eq!(
+            run(&mut e, "hincrbyfloat c h 1e4932"),
+            "-ERR increment would produce NaN or Infinity\r\n"
+        );
+        assert_eq!(run(&mut e, "hget c f"), "$1\r\n0\r\n");
+    }
+
+    #[test]
+    fn randfield() {
+        let mut e = Engine::default();
+        assert_eq!(run(&mut e, "hrandfield nokey"), "$-1\r\n");
+        assert_eq!(run(&mut e, "hrandfield nokey 5"), "*0\r\n");
+        assert_eq!(run(&mut e, "hrandfield nokey -5 withvalues"), "*0\r\n");
+        run(&mut e, "hset h a 1 b 2 c 3 d 4");
+        assert_eq!(
+            run(&mut e, "hrandfield h x"),
+            "-ERR value is not an integer or out of range\r\n"
+        );
+        assert_eq!(run(&mut e, "hrandfield h 1 foo"), "-ERR syntax error\r\n");
+        assert_eq!(
+            run(&mut e, "hrandfield h 1 withvalues x"),
+            "-ERR syntax error\r\n"
+        );
+        assert_eq!(
+            run(&mut e, "hrandfield h -9223372036854775808"),
+            "-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\r\n"
+        );
+        assert_eq!(
+            run(&mut e, "hrandfield h 4611686018427387904 withvalues"),
+            "-ERR value is out of range\r\n"
+        );
+        assert_eq!(run(&mut e, "hrandfield h 0"), "*0\r\n");
+        // A count at least the size: the whole hash, in order.
+        assert_eq!(run(&mut e, "hrandfield h 10"), bulks(&["a", "b", "c", "d"]));
+        assert_eq!(
+            run(&mut e, "hrandfield h 4 withvalues"),
+            bulks(&["a", "1", "b", "2", "c", "3", "d", "4"])
+        );
+        assert_eq!(
+            run3(&mut e, "hrandfield h 1 withvalues")
+                .lines()
+                .take(2)
+                .collect::<Vec<_>>(),
+            ["*1", "*2"]
+        );
+        // Distinct fields, in hash order for a small hash.
+        let out = run(&mut e, "hrandfield h 3");
+        assert!(out.starts_with("*3\r\n"));
+        let fields: Vec<&str> = out.lines().skip(2).step_by(2).collect();
+        let mut sorted = fields.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(fields, sorted);
+        // Repetitions allowed with a negative count.
+        run(&mut e, "hset one f v");
+        assert_eq!(run(&mut e, "hrandfield one -3"), bulks(&["f", "f", "f"]));
+        assert_eq!(
+            run(&mut e, "hrandfield one -2 withvalues"),
+            bulks(&["f", "v", "f", "v"])
+        );
+        assert_eq!(
+            run3(&mut e, "hrandfield one -2 withvalues"),
+            "*2\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"
+        );
+        assert_eq!(run(&mut e, "hrandfield one"), "$1\r\nf\r\n");
+        // Same seed, same picks.
+        let mut big = String::from("hset big");
+        for i in 0..300 {
+            big.push_str(&format!(" f{i} v{i}"));
+        }
+        run(&mut e, &big);
+        let a = exec(&mut e, Protocol::Resp2, 42, &words("hrandfield big 20"));
+        let b = exec(&mut e, Protocol::Resp2, 42, &words("hrandfield big 20"));
+        let c = exec(&mut e, Protocol::Resp2, 43, &words("hrandfield big 20"));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn scan() {
+        let mut e = Engine::default();
+        assert_eq!(run(&mut e, "hscan nokey 0"), "*2\r\n$1\r\n0\r\n*0\r\n");
+        assert_eq!(run(&mut e, "hscan nokey x"), "-ERR invalid cursor\r\n");
+        // Options are only checked for an existing key.
+        assert_eq!(
+            run(&mut e, "hscan nokey 0 count 0"),
+            "*2\r\n$1\r\n0\r\n*0\r\n"
+        );
+        run(&mut e, "hset h a 1 b 2 c 3");
+        assert_eq!(run(&mut e, "hscan h 0 count 0"), "-ERR syntax error\r\n");
+        assert_eq!(
+            run(&mut e, "hscan h 0 count x"),
+            "-ERR value is not an integer or out of range\r\n"
+        );
+        assert_eq!(run(&mut e, "hscan h 0 type hash"), "-ERR syntax error\r\n");
+        assert_eq!(run(&mut e, "hscan h 0 count"), "-ERR syntax error\r\n");
+        // A small hash comes whole, whatever the cursor and count.
+        let all = "*2\r\n$1\r\n0\r\n*6\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\nc\r\n$1\r\n3\r\n";
+        assert_eq!(run(&mut e, "hscan h 0 count 1"), all);
+        assert_eq!(run(&mut e, "hscan h 7"), all);
+        assert_eq!(
+            run(&mut e, "hscan h 0 match b*"),
+            "*2\r\n$1\r\n0\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n"
+        );
+        // A large one pages, and every field present throughout is returned.
+        let mut big = String::from("hset big");
+        for i in 0..500 {
+            big.push_str(&format!(" f{i} v{i}"));
+        }
+        run(&mut e, &big);
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = "0".to_string();
+        let mut calls = 0;
+        loop {
+            let out = run(&mut e, &format!("hscan big {cursor} count 50"));
+            let lines: Vec<&str> = out.lines().collect();
+            cursor = lines[2].to_string();
+            for pair in lines[4..].chunks(4) {
+                assert_eq!(&pair[1][1..], &pair[3][1..]);
+                seen.insert(pair[1].to_string());
+            }
+            calls += 1;
+            // Deleting while scanning loses nothing that stays.
+            if calls == 3 {
+                run(&mut e, "hdel big f499 f498 f0");
+            }
+            if cursor == "0" {
+                break;
+            }
+        }
+        assert!(calls > 5);
+        for i in 1..498 {
+            assert!(seen.contains(&format!("f{i}")), "f{i}");
+        }
+    }
 }

@@ -97,7 +97,11 @@ const RANK_RANGE: Error = e(
 
 /// The list under `key` for a read command (counts a keyspace hit or miss, records the
 /// access): None if absent, WRONGTYPE if not a list.
-pub(crate) fn read_list<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a List>, Error> {
+pub(crate) fn read_list<'a>(
+    db: &'a mut Db,
+    key: &[u8],
+    now: i64,
+) -> Result<Option<&'a List>, Error> {
     match db.lookup_read(key, now) {
         None => Ok(None),
         Some(o) => match &o.value {
@@ -218,8 +222,16 @@ fn position(arg: &[u8]) -> Result<bool, Error> {
 /// `start..=end` in a list of `len`, or None for an empty range.
 fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
     let llen = len as i64;
-    let mut start = if start < 0 { llen.saturating_add(start) } else { start };
-    let mut end = if end < 0 { llen.saturating_add(end) } else { end };
+    let mut start = if start < 0 {
+        llen.saturating_add(start)
+    } else {
+        start
+    };
+    let mut end = if end < 0 {
+        llen.saturating_add(end)
+    } else {
+        end
+    };
     if start < 0 {
         start = 0;
     }
@@ -553,7 +565,11 @@ fn lpos(ctx: &mut Ctx) -> CmdResult {
     let from_tail = rank < 0;
     let rank = rank.unsigned_abs();
     let len = l.len();
-    let maxlen = if maxlen == 0 { usize::MAX } else { maxlen as usize };
+    let maxlen = if maxlen == 0 {
+        usize::MAX
+    } else {
+        maxlen as usize
+    };
     let mut found: Vec<usize> = Vec::new();
     let mut matches = 0u64;
     let scan = len.min(maxlen);
@@ -606,7 +622,11 @@ fn move_element(ctx: &mut Ctx, from_left: bool, to_left: bool) -> CmdResult {
             ctx.reply.null();
             return Ok(());
         };
-        let Some(value) = (if from_left { l.pop_front() } else { l.pop_back() }) else {
+        let Some(value) = (if from_left {
+            l.pop_front()
+        } else {
+            l.pop_back()
+        }) else {
             ctx.reply.null();
             return Ok(());
         };
@@ -654,7 +674,10 @@ fn lmove_generic(ctx: &mut Ctx, from_left: bool, to_left: bool) -> CmdResult {
 
 /// Parsed `numkeys key [key ...] LEFT|RIGHT [COUNT count]` starting at `numkeys_idx`:
 /// the key positions, the end, and the count.
-fn parse_mpop(args: &[&[u8]], numkeys_idx: usize) -> Result<(std::ops::Range<usize>, bool, usize), Error> {
+fn parse_mpop(
+    args: &[&[u8]],
+    numkeys_idx: usize,
+) -> Result<(std::ops::Range<usize>, bool, usize), Error> {
     let numkeys = long_at_least(args[numkeys_idx], 1, NUMKEYS)?;
     let where_idx = usize::try_from(numkeys)
         .ok()
@@ -679,7 +702,13 @@ fn parse_mpop(args: &[&[u8]], numkeys_idx: usize) -> Result<(std::ops::Range<usi
 
 /// Pops from the first non-empty list among `keys` and replies `[key, [elements]]`
 /// (`[key, element]` when `nested` is false). False when every key is absent.
-fn mpop_first(ctx: &mut Ctx, keys: std::ops::Range<usize>, left: bool, count: usize, nested: bool) -> Result<bool, Error> {
+fn mpop_first(
+    ctx: &mut Ctx,
+    keys: std::ops::Range<usize>,
+    left: bool,
+    count: usize,
+    nested: bool,
+) -> Result<bool, Error> {
     let now = ctx.now;
     let db = &mut ctx.dbs[ctx.db];
     for i in keys {
@@ -917,4 +946,469 @@ pub fn blocking_keys(args: &[&[u8]]) -> Vec<usize> {
 /// RESP3 `_`), for every command of the family, BLMOVE and BRPOPLPUSH included.
 pub fn timeout_reply(reply: &mut Reply) {
     reply.null_array();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Engine, Protocol};
+
+    const NOW: i64 = 1_700_000_000_000;
+
+    fn exec(e: &mut Engine, proto: Protocol, may_block: bool, args: &[&[u8]]) -> (String, bool) {
+        let mut reply = Reply::new(proto);
+        let blocked = e.apply_entry(0, NOW, 1, &[args], &mut reply, may_block);
+        (String::from_utf8_lossy(&reply.buf).into_owned(), blocked)
+    }
+
+    fn words(line: &str) -> Vec<&[u8]> {
+        line.split(' ').map(str::as_bytes).collect()
+    }
+
+    /// Runs a command line (split on spaces) as a RESP2 client inside MULTI would: no
+    /// blocking.
+    fn run(e: &mut Engine, line: &str) -> String {
+        exec(e, Protocol::Resp2, false, &words(line)).0
+    }
+
+    fn run3(e: &mut Engine, line: &str) -> String {
+        exec(e, Protocol::Resp3, false, &words(line)).0
+    }
+
+    fn bulks(items: &[&str]) -> String {
+        let mut s = format!("*{}\r\n", items.len());
+        for i in items {
+            s.push_str(&format!("${}\r\n{}\r\n", i.len(), i));
+        }
+        s
+    }
+
+    const WRONGTYPE_ERR: &str =
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+    const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
+
+    #[test]
+    fn push_and_range() {
+        let mut e = Engine::default();
+        assert_eq!(run(&mut e, "lpush l a b c"), ":3\r\n");
+        assert_eq!(run(&mut e, "rpush l d e"), ":5\r\n");
+        assert_eq!(
+            run(&mut e, "lrange l 0 -1"),
+            bulks(&["c", "b", "a", "d", "e"])
+        );
+        assert_eq!(run(&mut e, "lpushx nokey a"), ":0\r\n");
+        assert_eq!(run(&mut e, "rpushx l f g"), ":7\r\n");
+        assert!(!e.dbs[0].exists(b"nokey", NOW));
+        assert_eq!(run(&mut e, "llen l"), ":7\r\n");
+        assert_eq!(run(&mut e, "llen nokey"), ":0\r\n");
+        assert_eq!(run(&mut e, "lrange l -3 -1"), bulks(&["e", "f", "g"]));
+        assert_eq!(run(&mut e, "lrange l -100 1"), bulks(&["c", "b"]));
+        assert_eq!(run(&mut e, "lrange l 5 100"), bulks(&["f", "g"]));
+        assert_eq!(run(&mut e, "lrange l 5 2"), "*0\r\n");
+        assert_eq!(run(&mut e, "lrange l 100 200"), "*0\r\n");
+        assert_eq!(run(&mut e, "lrange l -1 -3"), "*0\r\n");
+        assert_eq!(
+            run(&mut e, "lrange l -9223372036854775808 9223372036854775807").len(),
+            bulks(&["c", "b", "a", "d", "e", "f", "g"]).len()
+        );
+        assert_eq!(run(&mut e, "lrange l x 1"), NOT_INT);
+        assert_eq!(run(&mut e, "lrange nokey x 1"), NOT_INT);
+        assert_eq!(run(&mut e, "lrange nokey 0 1"), "*0\r\n");
+        run(&mut e, "set s v");
+        assert_eq!(run(&mut e, "lpush s a"), WRONGTYPE_ERR);
+        assert_eq!(run(&mut e, "lpushx s a"), WRONGTYPE_ERR);
+        assert_eq!(run(&mut e, "llen s"), WRONGTYPE_ERR);
+        assert_eq!(run(&mut e, "lrange s 0 1"), WRONGTYPE_ERR);
+        assert_eq!(
+            run(&mut e, "lpush l"),
+            "-ERR wrong number of arguments for 'lpush' command\r\n"
+        );
+        // Every pushed element counts as a change.
+        let before = e.dirty;
+        run(&mut e, "rpush l 1 2 3");
+        assert_eq!(e.dirty - before, 3);
+    }
+
+    #[test]
+    fn pops_with_and_without_count() {
+        let mut e = Engine::default();
+        run(&mut e, "rpush q a b c d e");
+        assert_eq!(run(&mut e, "lpop q"), "$1\r\na\r\n");
+        assert_eq!(run(&mut e, "rpop q"), "$1\r\ne\r\n");
+        assert_eq!(run(&mut e, "lpop q 2"), bulks(&["b", "c"]));
+        assert_eq!(run(&mut e, "lpop q 0"), "*0\r\n");
+        assert_eq!(run(&mut e, "rpop q 5"), bulks(&["d"]));
+        // The emptied list is gone.
+        assert!(!e.dbs[0].exists(b"q", NOW));
+        assert_eq!(run(&mut e, "lpop q"), "$-1\r\n");
+        assert_eq!(run(&mut e, "lpop q 2"), "*-1\r\n");
+        assert_eq!(run(&mut e, "lpop q 0"), "*-1\r\n");
+        assert_eq!(run3(&mut e, "lpop q 2"), "_\r\n");
+        assert_eq!(run3(&mut e, "lpop q"), "_\r\n");
+        assert_eq!(
+            run(&mut e, "lpop q x"),
+            "-ERR value is out of range, must be positive\r\n"
+        );
+        assert_eq!(
+            run(&mut e, "lpop q -1"),
+            "-ERR value is out of range, must be positive\r\n"
+        );
+        assert_eq!(
+            run(&mut e, "lpop q 1 2"),
+            "-ERR wrong number of arguments for 'lpop' command\r\n"
+        );
+        run(&mut e, "rpush r a b c");
+        assert_eq!(run(&mut e, "rpop r 2"), bulks(&["c", "b"]));
+        assert_eq!(run(&mut e, "rpop r 1"), bulks(&["a"]));
+        run(&mut e, "set s v");
+        assert_eq!(run(&mut e, "lpop s"), WRONGTYPE_ERR);
+        assert_eq!(run(&mut e, "lpop s 0"), WRONGTYPE_ERR);
+        assert_eq!(
+            run(&mut e, "lpop s x"),
+            "-ERR value is out of range, must be positive\r\n"
+        );
+    }
+
+    #[test]
+    fn index_set_insert() {
+        let mut e = Engine::default();
+        run(&mut e, "rpush l a b c");
+        assert_eq!(run(&mut e, "lindex l 0"), "$1\r\na\r\n");
+        assert_eq!(run(&mut e, "lindex l -1"), "$1\r\nc\r\n");
+        assert_eq!(run(&mut e, "lindex l 3"), "$-1\r\n");
+        assert_eq!(run(&mut e, "lindex l -4"), "$-1\r\n");
+        assert_eq!(run(&mut e, "lindex l -9223372036854775808"), "$-1\r\n");
+        assert_eq!(run(&mut e, "lindex l x"), NOT_INT);
+        // The key is looked up before the index is parsed.
+        assert_eq!(run(&mut e, "lindex nokey x"), "$-1\r\n");
+        assert_eq!(run(&mut e, "lset l 0 A"), "+OK\r\n");
+        assert_eq!(run(&mut e, "lset l -1 C"), "+OK\r\n");
+        assert_eq!(run(&mut e, "lset l 3 X"), "-ERR index out of range\r\n");
+        assert_eq!(run(&mut e, "lset l x X"), NOT_INT);
+        assert_eq!(run(&mut e, "lset nokey x X"), "-ERR no such key\r\n");
+        assert_eq!(run(&mut e, "linsert l before b pre"), ":4\r\n");
+        assert_eq!(run(&mut e, "linsert l after C post"), ":5\r\n");
+        assert_eq!(run(&mut e, "linsert l after zz v"), ":-1\r\n");
+        assert_eq!(run(&mut e, "linsert l middle b v"), "-ERR syntax error\r\n");
+        assert_eq!(run(&mut e, "linsert nokey before a b"), ":0\r\n");
+        assert_eq!(
+            run(&mut e, "lrange l 0 -1"),
+            bulks(&["A", "pre", "b", "C", "post"])
+        );
+        run(&mut e, "set s v");
+        assert_eq!(run(&mut e, "lindex s 0"), WRONGTYPE_ERR);
+        assert_eq!(run(&mut e, "lset s 0 v"), WRONGTYPE_ERR);
+        assert_eq!(run(&mut e, "linsert s before a b"), WRONGTYPE_ERR);
+        assert_eq!(run(&mut e, "linsert s middle a b"), "-ERR syntax error\r\n");
+    }
+
+    #[test]
+    fn rem_and_trim() {
+        let mut e = Engine::default();
+        run(&mut e, "rpush r a b a c a d a");
+        assert_eq!(run(&mut e, "lrem r 2 a"), ":2\r\n");
+        assert_eq!(
+            run(&mut e, "lrange r 0 -1"),
+            bulks(&["b", "c", "a", "d", "a"])
+        );
+        assert_eq!(run(&mut e, "lrem r -1 a"), ":1\r\n");
+        assert_eq!(run(&mut e, "lrange r 0 -1"), bulks(&["b", "c", "a", "d"]));
+        assert_eq!(run(&mut e, "lrem r 0 zz"), ":0\r\n");
+        assert_eq!(run(&mut e, "lrem r x a"), NOT_INT);
+        assert_eq!(run(&mut e, "lrem nokey 0 a"), ":0\r\n");
+        run(&mut e, "rpush one a a");
+        assert_eq!(run(&mut e, "lrem one 0 a"), ":2\r\n");
+        assert!(!e.dbs[0].exists(b"one", NOW));
+
+        run(&mut e, "rpush t 1 2 3 4 5 6 7 8 9");
+        let before = e.dirty;
+        assert_eq!(run(&mut e, "ltrim t 2 -2"), "+OK\r\n");
+        assert_eq!(e.dirty - before, 3);
+        assert_eq!(
+            run(&mut e, "lrange t 0 -1"),
+            bulks(&["3", "4", "5", "6", "7", "8"])
+        );
+        assert_eq!(run(&mut e, "ltrim t -100 100"), "+OK\r\n");
+        assert_eq!(run(&mut e, "llen t"), ":6\r\n");
+        assert_eq!(run(&mut e, "ltrim t 5 1"), "+OK\r\n");
+        assert!(!e.dbs[0].exists(b"t", NOW));
+        assert_eq!(run(&mut e, "ltrim nokey 0 1"), "+OK\r\n");
+        assert_eq!(run(&mut e, "ltrim t x 1"), NOT_INT);
+        run(&mut e, "set s v");
+        assert_eq!(run(&mut e, "ltrim s 0 1"), WRONGTYPE_ERR);
+        assert_eq!(run(&mut e, "lrem s 0 a"), WRONGTYPE_ERR);
+    }
+
+    #[test]
+    fn lpos_options() {
+        let mut e = Engine::default();
+        run(&mut e, "rpush p a b c 1 2 3 c c");
+        assert_eq!(run(&mut e, "lpos p c"), ":2\r\n");
+        assert_eq!(run(&mut e, "lpos p c rank 2"), ":6\r\n");
+        assert_eq!(run(&mut e, "lpos p c rank -1"), ":7\r\n");
+        assert_eq!(
+            run(&mut e, "lpos p c rank -2 count 0"),
+            "*2\r\n:6\r\n:2\r\n"
+        );
+        assert_eq!(run(&mut e, "lpos p c count 0"), "*3\r\n:2\r\n:6\r\n:7\r\n");
+        assert_eq!(run(&mut e, "lpos p c count 2"), "*2\r\n:2\r\n:6\r\n");
+        assert_eq!(run(&mut e, "lpos p c count 0 maxlen 3"), "*1\r\n:2\r\n");
+        assert_eq!(run(&mut e, "lpos p c maxlen 2"), "$-1\r\n");
+        assert_eq!(run(&mut e, "lpos p zz"), "$-1\r\n");
+        assert_eq!(run(&mut e, "lpos p zz count 0"), "*0\r\n");
+        assert_eq!(run(&mut e, "lpos p c rank 10 count 0"), "*0\r\n");
+        assert_eq!(run(&mut e, "lpos nokey c"), "$-1\r\n");
+        assert_eq!(run(&mut e, "lpos nokey c count 0"), "*0\r\n");
+        assert_eq!(run3(&mut e, "lpos nokey c"), "_\r\n");
+        assert_eq!(
+            run(&mut e, "lpos p c rank 0"),
+            "-ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list\r\n"
+        );
+        assert_eq!(run(&mut e, "lpos p c rank x"), NOT_INT);
+        assert_eq!(
+            run(&mut e, "lpos p c rank -9223372036854775808"),
+            "-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\r\n"
+        );
+        assert_eq!(
+            run(&mut e, "lpos p c count -1"),
+            "-ERR COUNT can't be negative\r\n"
+        );
+        assert_eq!(
+            run(&mut e, "lpos p c count x"),
+            "-ERR COUNT can't be negative\r\n"
+        );
+        assert_eq!(
+            run(&mut e, "lpos p c maxlen -1"),
+            "-ERR MAXLEN can't be negative\r\n"
+        );
+        assert_eq!(run(&mut e, "lpos p c rank"), "-ERR syntax error\r\n");
+        assert_eq!(run(&mut e, "lpos p c bogus"), "-ERR syntax error\r\n");
+        // Options are parsed before the key is looked up.
+        run(&mut e, "set s v");
+        assert_eq!(run(&mut e, "lpos s c bogus"), "-ERR syntax error\r\n");
+        assert_eq!(run(&mut e, "lpos s c"), WRONGTYPE_ERR);
+    }
+
+    #[test]
+    fn moves() {
+        let mut e = Engine::default();
+        run(&mut e, "rpush m a b c");
+        assert_eq!(run(&mut e, "lmove m m2 left right"), "$1\r\na\r\n");
+        assert_eq!(run(&mut e, "lmove m m2 right left"), "$1\r\nc\r\n");
+        assert_eq!(run(&mut e, "lrange m2 0 -1"), bulks(&["c", "a"]));
+        assert_eq!(run(&mut e, "lmove m m2 up left"), "-ERR syntax error\r\n");
+        assert_eq!(run(&mut e, "lmove nokey m2 left left"), "$-1\r\n");
+        run(&mut e, "set s v");
+        assert_eq!(run(&mut e, "lmove m s left left"), WRONGTYPE_ERR);
+        assert_eq!(run(&mut e, "lmove s m left left"), WRONGTYPE_ERR);
+        assert_eq!(run(&mut e, "lmove nokey s left left"), "$-1\r\n");
+        assert_eq!(run(&mut e, "rpoplpush m m2"), "$1\r\nb\r\n");
+        assert!(!e.dbs[0].exists(b"m", NOW));
+        assert_eq!(run(&mut e, "lrange m2 0 -1"), bulks(&["b", "c", "a"]));
+        // Rotation keeps the key (and its deadline) even with one element.
+        run(&mut e, "rpush one x");
+        e.dbs[0].set_expire(b"one", NOW + 10_000);
+        assert_eq!(run(&mut e, "rpoplpush one one"), "$1\r\nx\r\n");
+        assert_eq!(e.dbs[0].expire_of(b"one"), Some(NOW + 10_000));
+        run(&mut e, "rpush rot a b c");
+        run(&mut e, "rpoplpush rot rot");
+        assert_eq!(run(&mut e, "lrange rot 0 -1"), bulks(&["c", "a", "b"]));
+        run(&mut e, "lmove rot rot left right");
+        assert_eq!(run(&mut e, "lrange rot 0 -1"), bulks(&["a", "b", "c"]));
+    }
+
+    #[test]
+    fn lmpop_forms_and_errors() {
+        let mut e = Engine::default();
+        run(&mut e, "rpush mp1 a b c");
+        run(&mut e, "rpush mp2 x y z");
+        assert_eq!(
+            run(&mut e, "lmpop 2 nokey mp1 left"),
+            "*2\r\n$3\r\nmp1\r\n*1\r\n$1\r\na\r\n"
+        );
+        assert_eq!(
+            run(&mut e, "lmpop 2 nokey mp1 right count 10"),
+            "*2\r\n$3\r\nmp1\r\n*2\r\n$1\r\nc\r\n$1\r\nb\r\n"
+        );
+        assert!(!e.dbs[0].exists(b"mp1", NOW));
+        assert_eq!(run(&mut e, "lmpop 1 nokey left"), "*-1\r\n");
+        assert_eq!(run3(&mut e, "lmpop 1 nokey left"), "_\r\n");
+        for (line, err) in [
+            (
+                "lmpop 0 mp2 left",
+                "-ERR numkeys should be greater than 0\r\n",
+            ),
+            (
+                "lmpop x mp2 left",
+                "-ERR numkeys should be greater than 0\r\n",
+            ),
+            ("lmpop 3 mp2 left", "-ERR syntax error\r\n"),
+            (
+                "lmpop 9223372036854775807 mp2 left",
+                "-ERR syntax error\r\n",
+            ),
+            ("lmpop 1 mp2 middle", "-ERR syntax error\r\n"),
+            (
+                "lmpop 1 mp2 left count 0",
+                "-ERR count should be greater than 0\r\n",
+            ),
+            (
+                "lmpop 1 mp2 left count x",
+                "-ERR count should be greater than 0\r\n",
+            ),
+            ("lmpop 1 mp2 left count 1 count 1", "-ERR syntax error\r\n"),
+            ("lmpop 1 mp2 left count", "-ERR syntax error\r\n"),
+        ] {
+            assert_eq!(run(&mut e, line), err, "{line}");
+        }
+        run(&mut e, "set s v");
+        assert_eq!(run(&mut e, "lmpop 2 s mp2 left"), WRONGTYPE_ERR);
+        assert_eq!(
+            run(&mut e, "lmpop 2 mp2 s left"),
+            "*2\r\n$3\r\nmp2\r\n*1\r\n$1\r\nx\r\n"
+        );
+    }
+
+    #[test]
+    fn blocking_serves_immediately_or_blocks() {
+        let mut e = Engine::default();
+        run(&mut e, "rpush bl a b c");
+        let (out, blocked) = exec(&mut e, Protocol::Resp2, true, &words("blpop nokey bl 0"));
+        assert_eq!(
+            (out.as_str(), blocked),
+            ("*2\r\n$2\r\nbl\r\n$1\r\na\r\n", false)
+        );
+        assert_eq!(run(&mut e, "brpop bl 1.5"), "*2\r\n$2\r\nbl\r\n$1\r\nc\r\n");
+        assert_eq!(
+            run(&mut e, "blmpop 0 2 nokey bl left count 5"),
+            "*2\r\n$2\r\nbl\r\n*1\r\n$1\r\nb\r\n"
+        );
+        // Nothing there: blocks with no reply and no change when allowed...
+        let dirty = e.dirty;
+        for line in [
+            "blpop bl 0",
+            "brpop bl x1 0.5",
+            "blmove bl d left left 0",
+            "brpoplpush bl d 0",
+            "blmpop 0 1 bl left",
+        ] {
+            let (out, blocked) = exec(&mut e, Protocol::Resp2, true, &words(line));
+            assert_eq!((out.as_str(), blocked), ("", true), "{line}");
+        }
+        assert_eq!(e.dirty, dirty);
+        // ... else replies as Redis does inside MULTI.
+        assert_eq!(run(&mut e, "blpop bl 0"), "*-1\r\n");
+        assert_eq!(run(&mut e, "blmpop 0 1 bl left"), "*-1\r\n");
+        assert_eq!(run(&mut e, "blmove bl d left left 0"), "$-1\r\n");
+        assert_eq!(run(&mut e, "brpoplpush bl d 0"), "$-1\r\n");
+        assert_eq!(run3(&mut e, "blpop bl 0"), "_\r\n");
+        assert_eq!(run3(&mut e, "brpoplpush bl d 0"), "_\r\n");
+        // Errors come first, even when blocking is allowed.
+        run(&mut e, "set s v");
+        for (line, err) in [
+            (
+                "blpop bl x",
+                "-ERR timeout is not a float or out of range\r\n",
+            ),
+            ("blpop bl -1", "-ERR timeout is negative\r\n"),
+            ("blpop bl inf", "-ERR timeout is out of range\r\n"),
+            ("blpop bl 1e30", "-ERR timeout is out of range\r\n"),
+            (
+                "blpop bl nan",
+                "-ERR timeout is not a float or out of range\r\n",
+            ),
+            ("blpop s 0", WRONGTYPE_ERR),
+            ("blpop nokey s 0", WRONGTYPE_ERR),
+            ("blmove bl d middle left 0", "-ERR syntax error\r\n"),
+            (
+                "blmove bl d left left x",
+                "-ERR timeout is not a float or out of range\r\n",
+            ),
+            ("blmove s d left left 0", WRONGTYPE_ERR),
+            (
+                "blmpop x 1 bl left",
+                "-ERR timeout is not a float or out of range\r\n",
+            ),
+            (
+                "blmpop x 0 bl left",
+                "-ERR numkeys should be greater than 0\r\n",
+            ),
+            ("blmpop 0 1 bl middle", "-ERR syntax error\r\n"),
+            ("blmpop 0 1 s left", WRONGTYPE_ERR),
+        ] {
+            let (out, blocked) = exec(&mut e, Protocol::Resp2, true, &words(line));
+            assert_eq!((out.as_str(), blocked), (err, false), "{line}");
+        }
+        run(&mut e, "rpush src v");
+        assert_eq!(run(&mut e, "blmove src s left left 0"), WRONGTYPE_ERR);
+        assert_eq!(run(&mut e, "blmove src d right left 0"), "$1\r\nv\r\n");
+        assert_eq!(run(&mut e, "lrange d 0 -1"), bulks(&["v"]));
+    }
+
+    #[test]
+    fn timeouts_as_redis_computes_them() {
+        let ms = |s: &str| blocking_timeout_ms(s.as_bytes());
+        assert_eq!(ms("0"), Ok(0));
+        assert_eq!(ms("2"), Ok(2000));
+        assert_eq!(ms("0.1"), Ok(100));
+        assert_eq!(ms("1.5"), Ok(1500));
+        assert_eq!(ms("0.0001"), Ok(1));
+        assert_eq!(ms("-0.0001"), Ok(0));
+        assert_eq!(ms("0x10"), Ok(16000));
+        assert_eq!(ms("1e3"), Ok(1_000_000));
+        assert_eq!(ms("9223372036854775.807"), Ok(i64::MAX));
+        assert_eq!(ms("9223372036854775.808"), Err(TIMEOUT_RANGE));
+        assert_eq!(ms("inf"), Err(TIMEOUT_RANGE));
+        assert_eq!(ms("-inf"), Err(TIMEOUT_NEGATIVE));
+        assert_eq!(ms("-1"), Err(TIMEOUT_NEGATIVE));
+        assert_eq!(ms(" 1"), Err(TIMEOUT_NOT_FLOAT));
+        assert_eq!(ms(""), Err(TIMEOUT_NOT_FLOAT));
+        assert_eq!(blocking_timeout(b"2.5"), Ok(2.5));
+        assert_eq!(blocking_deadline(b"2", 1000), Ok(Some(3000)));
+        assert_eq!(blocking_deadline(b"0", 1000), Ok(None));
+        assert_eq!(
+            blocking_deadline(b"9223372036854775", NOW),
+            Err(TIMEOUT_RANGE)
+        );
+    }
+
+    #[test]
+    fn blocking_key_positions() {
+        let keys = |line: &str| blocking_keys(&words(line));
+        assert_eq!(keys("blpop a b c 0"), vec![1, 2, 3]);
+        assert_eq!(keys("BRPOP a 0"), vec![1]);
+        assert_eq!(keys("blmove a b left left 0"), vec![1]);
+        assert_eq!(keys("brpoplpush a b 0"), vec![1]);
+        assert_eq!(keys("blmpop 0 2 a b left count 3"), vec![3, 4]);
+        assert_eq!(keys("blmpop 0 3 a b left"), Vec::<usize>::new());
+        assert_eq!(keys("lpop a"), Vec::<usize>::new());
+        let arg = |line: &str| blocking_timeout_arg(&words(line)).map(|a| a.to_vec());
+        assert_eq!(arg("blpop a b 1.5"), Some(b"1.5".to_vec()));
+        assert_eq!(arg("blmove a b left left 7"), Some(b"7".to_vec()));
+        assert_eq!(arg("brpoplpush a b 3"), Some(b"3".to_vec()));
+        assert_eq!(arg("blmpop 4 1 a left"), Some(b"4".to_vec()));
+        assert_eq!(arg("get a"), None);
+        let mut r = Reply::new(Protocol::Resp2);
+        timeout_reply(&mut r);
+        assert_eq!(r.buf, b"*-1\r\n");
+    }
+
+    #[test]
+    fn failed_commands_do_not_signal_waiters() {
+        let mut e = Engine::default();
+        run(&mut e, "rpush l a b");
+        e.dbs[0].watched.insert(b"l"[..].into(), 1);
+        for line in [
+            "linsert l before zz x",
+            "lrem l 0 zz",
+            "lpushx nokey a",
+            "lmove l l up left",
+            "lset l 9 x",
+        ] {
+            run(&mut e, line);
+        }
+        assert!(e.dbs[0].signaled.is_empty());
+        run(&mut e, "rpush l c");
+        assert_eq!(e.dbs[0].signaled.len(), 1);
+    }
 }

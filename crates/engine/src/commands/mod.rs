@@ -6,11 +6,13 @@
 pub mod bitops;
 pub mod expire;
 pub mod hash;
+pub mod hyperloglog;
 pub mod keyspace;
 pub mod list;
 pub mod set;
 pub mod sort;
 pub mod string;
+pub mod zset;
 
 use crate::command::{EngineCommand, Error, WRONGTYPE};
 use crate::db::Db;
@@ -29,6 +31,8 @@ pub const FAMILIES: &[&[EngineCommand]] = &[
     list::COMMANDS,
     hash::COMMANDS,
     set::COMMANDS,
+    zset::COMMANDS,
+    hyperloglog::COMMANDS,
 ];
 
 /// All engine commands.

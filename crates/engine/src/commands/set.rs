@@ -211,11 +211,8 @@ fn smove(ctx: &mut Ctx) -> CmdResult {
     let db = &mut ctx.dbs[ctx.db];
     let Some(s) = peek_set(db, src, now)? else {
         // A missing source wins over a destination of the wrong type.
-        if db.peek(src, now).is_none() {
-            ctx.reply.int(0);
-            return Ok(());
-        }
-        return Err(WRONGTYPE);
+        ctx.reply.int(0);
+        return Ok(());
     };
     let has = s.contains_key(m);
     peek_set(db, dst, now)?;
@@ -460,7 +457,10 @@ fn intersect<'a>(sets: &[Option<&'a Set>], limit: usize) -> Option<Vec<&'a [u8]>
     let (first, rest) = sets.split_first()?;
     let mut out = Vec::new();
     for m in members(first) {
-        if rest.iter().all(|s| std::ptr::eq(*s, *first) || s.contains_key(m)) {
+        if rest
+            .iter()
+            .all(|s| std::ptr::eq(*s, *first) || s.contains_key(m))
+        {
             out.push(m);
             if limit != 0 && out.len() >= limit {
                 break;
@@ -477,11 +477,17 @@ fn union_diff(sets: &[Option<&Set>], diff: bool) -> Set {
         let Some(Some(first)) = sets.first() else {
             return out;
         };
-        if sets[1..].iter().any(|s| s.is_some_and(|s| std::ptr::eq(s, *first))) {
+        if sets[1..]
+            .iter()
+            .any(|s| s.is_some_and(|s| std::ptr::eq(s, *first)))
+        {
             return out;
         }
         for m in members(first) {
-            if !sets[1..].iter().any(|s| s.is_some_and(|s| s.contains_key(m))) {
+            if !sets[1..]
+                .iter()
+                .any(|s| s.is_some_and(|s| s.contains_key(m)))
+            {
                 add_member(&mut out, m);
             }
         }
@@ -526,7 +532,9 @@ fn sintercard(ctx: &mut Ctx) -> CmdResult {
         _ => return Err(Error::err("numkeys should be greater than 0")),
     };
     if numkeys > (args.len() - 2) as u64 {
-        return Err(Error::err("Number of keys can't be greater than number of args"));
+        return Err(Error::err(
+            "Number of keys can't be greater than number of args",
+        ));
     }
     let numkeys = numkeys as usize;
     let mut limit = 0usize;
@@ -587,4 +595,308 @@ fn sdiff(ctx: &mut Ctx) -> CmdResult {
 
 fn sdiffstore(ctx: &mut Ctx) -> CmdResult {
     sunion_diff(ctx, true, Some(ctx.args[1]))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Engine, Protocol};
+    use redraft_resp::Reply;
+
+    const NOW: i64 = 1_700_000_000_000;
+
+    fn exec(e: &mut Engine, proto: Protocol, seed: u64, args: &[&[u8]]) -> String {
+        let mut reply = Reply::new(proto);
+        e.apply_entry(0, NOW, seed, &[args], &mut reply, false);
+        String::from_utf8_lossy(&reply.buf).into_owned()
+    }
+
+    fn words(line: &str) -> Vec<&[u8]> {
+        line.split(' ').map(str::as_bytes).collect()
+    }
+
+    fn run(e: &mut Engine, line: &str) -> String {
+        exec(e, Protocol::Resp2, 1, &words(line))
+    }
+
+    fn run3(e: &mut Engine, line: &str) -> String {
+        exec(e, Protocol::Resp3, 1, &words(line))
+    }
+
+    fn bulks(items: &[&str]) -> String {
+        let mut s = format!("*{}\r\n", items.len());
+        for i in items {
+            s.push_str(&format!("${}\r\n{}\r\n", i.len(), i));
+        }
+        s
+    }
+
+    const WRONGTYPE_ERR: &str =
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+
+    #[test]
+    fn add_remove_and_order() {
+        let mut e = Engine::default();
+        assert_eq!(run(&mut e, "sadd s 3 1 2"), ":3\r\n");
+        // Integers only: numeric order (Redis's intset).
+        assert_eq!(run(&mut e, "smembers s"), bulks(&["1", "2", "3"]));
+        assert_eq!(run(&mut e, "sadd s 2 b"), ":1\r\n");
+        // The intset became a listpack in order, then appended.
+        assert_eq!(run(&mut e, "smembers s"), bulks(&["1", "2", "3", "b"]));
+        assert_eq!(run(&mut e, "sadd t b 2 1"), ":3\r\n");
+        assert_eq!(run(&mut e, "smembers t"), bulks(&["b", "2", "1"]));
+        assert_eq!(run3(&mut e, "smembers t").lines().next(), Some("~3"));
+        assert_eq!(run3(&mut e, "smembers nokey"), "~0\r\n");
+        assert_eq!(run(&mut e, "smembers nokey"), "*0\r\n");
+        assert_eq!(run(&mut e, "scard s"), ":4\r\n");
+        assert_eq!(run(&mut e, "scard nokey"), ":0\r\n");
+        assert_eq!(run(&mut e, "sismember s b"), ":1\r\n");
+        assert_eq!(run(&mut e, "sismember s zz"), ":0\r\n");
+        assert_eq!(
+            run(&mut e, "smismember s b zz 1"),
+            "*3\r\n:1\r\n:0\r\n:1\r\n"
+        );
+        assert_eq!(run(&mut e, "smismember nokey a"), "*1\r\n:0\r\n");
+        assert_eq!(run(&mut e, "srem s zz"), ":0\r\n");
+        assert_eq!(run(&mut e, "srem s 1 zz b"), ":2\r\n");
+        assert_eq!(run(&mut e, "srem nokey a"), ":0\r\n");
+        run(&mut e, "sadd two x y");
+        assert_eq!(run(&mut e, "srem two x y z"), ":2\r\n");
+        assert!(!e.dbs[0].exists(b"two", NOW));
+        let before = e.dirty;
+        assert_eq!(run(&mut e, "sadd d a b a"), ":2\r\n");
+        assert_eq!(e.dirty - before, 2);
+        run(&mut e, "set str v");
+        for line in [
+            "sadd str a",
+            "srem str a",
+            "smembers str",
+            "sismember str a",
+            "smismember str a",
+            "scard str",
+            "spop str",
+            "spop str 1",
+            "srandmember str",
+            "srandmember str 1",
+            "sinter str",
+            "sintercard 1 str",
+            "sunion str",
+            "sdiff str",
+            "sinterstore d str",
+            "sscan str 0",
+        ] {
+            assert_eq!(run(&mut e, line), WRONGTYPE_ERR, "{line}");
+        }
+    }
+
+    #[test]
+    fn smove_cases() {
+        let mut e = Engine::default();
+        run(&mut e, "sadd a 1 2 3");
+        run(&mut e, "set str v");
+        assert_eq!(run(&mut e, "smove nokey str x"), ":0\r\n");
+        assert_eq!(run(&mut e, "smove str a x"), WRONGTYPE_ERR);
+        assert_eq!(run(&mut e, "smove a str 1"), WRONGTYPE_ERR);
+        assert_eq!(run(&mut e, "smove a a 1"), ":1\r\n");
+        assert_eq!(run(&mut e, "smove a a 9"), ":0\r\n");
+        assert_eq!(run(&mut e, "smove a b 9"), ":0\r\n");
+        assert_eq!(run(&mut e, "smove a b 1"), ":1\r\n");
+        assert_eq!(run(&mut e, "smembers a"), bulks(&["2", "3"]));
+        assert_eq!(run(&mut e, "smembers b"), bulks(&["1"]));
+        run(&mut e, "sadd b 2");
+        let before = e.dirty;
+        assert_eq!(run(&mut e, "smove a b 2"), ":1\r\n");
+        assert_eq!(e.dirty - before, 1);
+        run(&mut e, "smove a b 3");
+        assert!(!e.dbs[0].exists(b"a", NOW));
+        assert_eq!(run(&mut e, "smembers b"), bulks(&["1", "2", "3"]));
+    }
+
+    #[test]
+    fn pop_and_random() {
+        let mut e = Engine::default();
+        assert_eq!(run(&mut e, "spop nokey"), "$-1\r\n");
+        assert_eq!(run(&mut e, "spop nokey 3"), "*0\r\n");
+        assert_eq!(run3(&mut e, "spop nokey 3"), "~0\r\n");
+        run(&mut e, "sadd s a b c d e");
+        assert_eq!(
+            run(&mut e, "spop s x"),
+            "-ERR value is out of range, must be positive\r\n"
+        );
+        assert_eq!(
+            run(&mut e, "spop s -1"),
+            "-ERR value is out of range, must be positive\r\n"
+        );
+        assert_eq!(run(&mut e, "spop s 0"), "*0\r\n");
+        assert_eq!(run(&mut e, "spop s 1 2"), "-ERR syntax error\r\n");
+        let out = run3(&mut e, "spop s 2");
+        assert!(out.starts_with("~2\r\n"), "{out}");
+        assert_eq!(run(&mut e, "scard s"), ":3\r\n");
+        let before = e.dirty;
+        assert_eq!(run(&mut e, "spop s 10").lines().next(), Some("*3"));
+        assert_eq!(e.dirty - before, 3);
+        assert!(!e.dbs[0].exists(b"s", NOW));
+        run(&mut e, "sadd one x");
+        assert_eq!(run(&mut e, "spop one"), "$1\r\nx\r\n");
+        assert!(!e.dbs[0].exists(b"one", NOW));
+
+        assert_eq!(run(&mut e, "srandmember nokey"), "$-1\r\n");
+        assert_eq!(run(&mut e, "srandmember nokey 5"), "*0\r\n");
+        assert_eq!(run(&mut e, "srandmember nokey -5"), "*0\r\n");
+        run(&mut e, "sadd r 3 1 2");
+        assert_eq!(run(&mut e, "srandmember r 0"), "*0\r\n");
+        assert_eq!(run(&mut e, "srandmember r 100"), bulks(&["1", "2", "3"]));
+        assert_eq!(run3(&mut e, "srandmember r 100").lines().next(), Some("*3"));
+        assert_eq!(
+            run(&mut e, "srandmember r x"),
+            "-ERR value is not an integer or out of range\r\n"
+        );
+        assert_eq!(
+            run(&mut e, "srandmember r -9223372036854775808"),
+            "-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\r\n"
+        );
+        assert_eq!(run(&mut e, "srandmember r 1 2"), "-ERR syntax error\r\n");
+        run(&mut e, "sadd single x");
+        assert_eq!(
+            run(&mut e, "srandmember single -3"),
+            bulks(&["x", "x", "x"])
+        );
+        let out = run(&mut e, "srandmember r 2");
+        let picked: Vec<&str> = out.lines().skip(2).step_by(2).collect();
+        assert_eq!(picked.len(), 2);
+        assert_ne!(picked[0], picked[1]);
+    }
+
+    #[test]
+    fn spop_is_deterministic_per_seed() {
+        let fill = || {
+            let mut e = Engine::default();
+            let mut line = String::from("sadd s");
+            for i in 0..1000 {
+                line.push_str(&format!(" m{i}"));
+            }
+            run(&mut e, &line);
+            e
+        };
+        let (mut a, mut b, mut c) = (fill(), fill(), fill());
+        let pa = exec(&mut a, Protocol::Resp2, 99, &words("spop s 10"));
+        let pb = exec(&mut b, Protocol::Resp2, 99, &words("spop s 10"));
+        let pc = exec(&mut c, Protocol::Resp2, 100, &words("spop s 10"));
+        assert_eq!(pa, pb);
+        assert_ne!(pa, pc);
+        // Both nodes are left with the same members in the same order.
+        assert_eq!(run(&mut a, "smembers s"), run(&mut b, "smembers s"));
+        assert_eq!(
+            exec(&mut a, Protocol::Resp2, 5, &words("srandmember s 30")),
+            exec(&mut b, Protocol::Resp2, 5, &words("srandmember s 30"))
+        );
+        assert_eq!(
+            exec(&mut a, Protocol::Resp2, 6, &words("spop s")),
+            exec(&mut b, Protocol::Resp2, 6, &words("spop s"))
+        );
+    }
+
+    #[test]
+    fn algebra() {
+        let mut e = Engine::default();
+        run(&mut e, "sadd a1 1 2 3 4");
+        run(&mut e, "sadd a2 3 4 5");
+        run(&mut e, "sadd a3 x 3");
+        assert_eq!(run(&mut e, "sinter a1 a2"), bulks(&["3", "4"]));
+        assert_eq!(run(&mut e, "sinter a1 a2 a3"), bulks(&["3"]));
+        assert_eq!(run(&mut e, "sinter a1 nokey"), "*0\r\n");
+        assert_eq!(run3(&mut e, "sinter a1 nokey"), "~0\r\n");
+        assert_eq!(run(&mut e, "sinter a1 a1"), bulks(&["1", "2", "3", "4"]));
+        assert_eq!(
+            run(&mut e, "sunion a1 a2"),
+            bulks(&["1", "2", "3", "4", "5"])
+        );
+        assert_eq!(
+            run(&mut e, "sunion a3 a1"),
+            bulks(&["x", "3", "1", "2", "4"])
+        );
+        assert_eq!(run(&mut e, "sunion nokey"), "*0\r\n");
+        assert_eq!(run(&mut e, "sdiff a1 a2"), bulks(&["1", "2"]));
+        assert_eq!(run(&mut e, "sdiff a1 a2 a3"), bulks(&["1", "2"]));
+        assert_eq!(run(&mut e, "sdiff a1 a1"), "*0\r\n");
+        assert_eq!(run(&mut e, "sdiff a1 nokey a2"), bulks(&["1", "2"]));
+        assert_eq!(run(&mut e, "sdiff nokey a1"), "*0\r\n");
+        assert_eq!(run(&mut e, "sinterstore d a1 a2"), ":2\r\n");
+        assert_eq!(run(&mut e, "smembers d"), bulks(&["3", "4"]));
+        assert_eq!(run(&mut e, "sinterstore d a1 nokey"), ":0\r\n");
+        assert!(!e.dbs[0].exists(b"d", NOW));
+        // STORE replaces a value of any type, deadline included.
+        run(&mut e, "set dstr v");
+        e.dbs[0].set_expire(b"dstr", NOW + 1000);
+        assert_eq!(run(&mut e, "sunionstore dstr a1 a2"), ":5\r\n");
+        assert_eq!(run(&mut e, "type dstr"), "+set\r\n");
+        assert_eq!(e.dbs[0].expire_of(b"dstr"), None);
+        assert_eq!(run(&mut e, "sdiffstore d a1 a2"), ":2\r\n");
+        assert_eq!(run(&mut e, "sdiffstore d a1 a1"), ":0\r\n");
+        assert!(!e.dbs[0].exists(b"d", NOW));
+        for (line, out) in [
+            (
+                "sintercard 0 a1",
+                "-ERR numkeys should be greater than 0\r\n",
+            ),
+            (
+                "sintercard x a1",
+                "-ERR numkeys should be greater than 0\r\n",
+            ),
+            (
+                "sintercard 3 a1 a2",
+                "-ERR Number of keys can't be greater than number of args\r\n",
+            ),
+            ("sintercard 2 a1 a2", ":2\r\n"),
+            ("sintercard 2 a1 a2 limit 1", ":1\r\n"),
+            ("sintercard 2 a1 a2 limit 0", ":2\r\n"),
+            (
+                "sintercard 2 a1 a2 limit -1",
+                "-ERR LIMIT can't be negative\r\n",
+            ),
+            (
+                "sintercard 2 a1 a2 limit x",
+                "-ERR LIMIT can't be negative\r\n",
+            ),
+            ("sintercard 2 a1 a2 limit", "-ERR syntax error\r\n"),
+            ("sintercard 2 a1 a2 foo", "-ERR syntax error\r\n"),
+            ("sintercard 2 a1 nokey", ":0\r\n"),
+        ] {
+            assert_eq!(run(&mut e, line), out, "{line}");
+        }
+    }
+
+    #[test]
+    fn scan() {
+        let mut e = Engine::default();
+        assert_eq!(run(&mut e, "sscan nokey 0"), "*2\r\n$1\r\n0\r\n*0\r\n");
+        assert_eq!(run(&mut e, "sscan nokey x"), "-ERR invalid cursor\r\n");
+        run(&mut e, "sadd s 5 3 9");
+        assert_eq!(run(&mut e, "sscan s 0 count 0"), "-ERR syntax error\r\n");
+        assert_eq!(run(&mut e, "sscan s 0 type set"), "-ERR syntax error\r\n");
+        assert_eq!(
+            run(&mut e, "sscan s 0 count 1"),
+            "*2\r\n$1\r\n0\r\n*3\r\n$1\r\n3\r\n$1\r\n5\r\n$1\r\n9\r\n"
+        );
+        assert_eq!(
+            run(&mut e, "sscan s 0 match 9"),
+            "*2\r\n$1\r\n0\r\n*1\r\n$1\r\n9\r\n"
+        );
+        let mut line = String::from("sadd big");
+        for i in 0..300 {
+            line.push_str(&format!(" member:{i}"));
+        }
+        run(&mut e, &line);
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = "0".to_string();
+        loop {
+            let out = run(&mut e, &format!("sscan big {cursor} count 20"));
+            let lines: Vec<&str> = out.lines().collect();
+            cursor = lines[2].to_string();
+            seen.extend(lines[5..].iter().step_by(2).map(|s| s.to_string()));
+            if cursor == "0" {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 300);
+    }
 }

@@ -26,8 +26,26 @@ use std::cmp::Ordering;
 use std::collections::VecDeque;
 
 pub const COMMANDS: &[EngineCommand] = &[
-    cmd("sort", -2, WRITE | DENYOOM, Keys::Custom(sort_keys), "generic", "1.0.0", "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.", sort),
-    cmd("sort_ro", -2, READONLY, Keys::one(), "generic", "7.0.0", "Returns the sorted elements of a list, a set, or a sorted set.", sort_ro),
+    cmd(
+        "sort",
+        -2,
+        WRITE | DENYOOM,
+        Keys::Custom(sort_keys),
+        "generic",
+        "1.0.0",
+        "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
+        sort,
+    ),
+    cmd(
+        "sort_ro",
+        -2,
+        READONLY,
+        Keys::one(),
+        "generic",
+        "7.0.0",
+        "Returns the sorted elements of a list, a set, or a sorted set.",
+        sort_ro,
+    ),
 ];
 
 /// SORT's keys as Redis's `sortGetKeys`: the sorted key, and the last STORE destination
@@ -56,9 +74,7 @@ fn sort_keys(args: &[&[u8]]) -> Vec<usize> {
 
 /// Members of a sorted set in rank order.
 fn zset_members(z: &ZSet) -> Vec<Box<[u8]>> {
-    // TEMPORARY until ZSet::iter lands: z.iter().map(|(m, _)| Box::from(m)).collect()
-    let _ = z;
-    Vec::new()
+    z.iter().map(|(m, _)| Box::from(m)).collect()
 }
 
 /// One element being sorted, with its numeric score or its ALPHA comparison value.
@@ -317,7 +333,9 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
     }
     .max(0) as usize;
     if conversion_error {
-        return Err(Error::err("One or more scores can't be converted into double"));
+        return Err(Error::err(
+            "One or more scores can't be converted into double",
+        ));
     }
     let selected = if range > 0 {
         &vector[start as usize..=end as usize]
@@ -386,5 +404,209 @@ fn compare(a: &Item, b: &Item, alpha: bool, bypattern: bool, storing: bool) -> O
         }
     } else {
         text(&a.obj, &b.obj)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Engine, Protocol};
+    use redraft_resp::Reply;
+
+    const NOW: i64 = 1_700_000_000_000;
+
+    fn words(line: &str) -> Vec<&[u8]> {
+        line.split(' ').map(str::as_bytes).collect()
+    }
+
+    fn exec(e: &mut Engine, proto: Protocol, args: &[&[u8]]) -> String {
+        let mut reply = Reply::new(proto);
+        e.apply_entry(0, NOW, 1, &[args], &mut reply, false);
+        String::from_utf8_lossy(&reply.buf).into_owned()
+    }
+
+    fn run(e: &mut Engine, line: &str) -> String {
+        exec(e, Protocol::Resp2, &words(line))
+    }
+
+    fn bulks(items: &[&str]) -> String {
+        let mut s = format!("*{}\r\n", items.len());
+        for i in items {
+            s.push_str(&format!("${}\r\n{}\r\n", i.len(), i));
+        }
+        s
+    }
+
+    #[test]
+    fn numeric_and_alpha() {
+        let mut e = Engine::default();
+        run(&mut e, "rpush l 3 1 2 10 -5 1.5");
+        assert_eq!(
+            run(&mut e, "sort l"),
+            bulks(&["-5", "1", "1.5", "2", "3", "10"])
+        );
+        assert_eq!(
+            run(&mut e, "sort l desc"),
+            bulks(&["10", "3", "2", "1.5", "1", "-5"])
+        );
+        assert_eq!(
+            run(&mut e, "sort l alpha"),
+            bulks(&["-5", "1", "1.5", "10", "2", "3"])
+        );
+        assert_eq!(run(&mut e, "sort l limit 1 2"), bulks(&["1", "1.5"]));
+        assert_eq!(run(&mut e, "sort l limit 0 0"), "*0\r\n");
+        assert_eq!(run(&mut e, "sort l limit -1 2"), bulks(&["-5", "1"]));
+        assert_eq!(
+            run(&mut e, "sort l limit 2 -1"),
+            bulks(&["1.5", "2", "3", "10"])
+        );
+        assert_eq!(run(&mut e, "sort l limit 10 2"), "*0\r\n");
+        assert_eq!(
+            run(&mut e, "sort l limit x 1"),
+            "-ERR value is not an integer or out of range\r\n"
+        );
+        assert_eq!(run(&mut e, "sort l limit 1"), "-ERR syntax error\r\n");
+        assert_eq!(run(&mut e, "sort l store"), "-ERR syntax error\r\n");
+        assert_eq!(run(&mut e, "sort_ro l store dst"), "-ERR syntax error\r\n");
+        assert_eq!(
+            run(&mut e, "sort_ro l desc limit 0 3"),
+            bulks(&["10", "3", "2"])
+        );
+        assert_eq!(run(&mut e, "sort nokey"), "*0\r\n");
+        run(&mut e, "set str v");
+        assert_eq!(
+            run(&mut e, "sort str"),
+            "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+        );
+        assert_eq!(run(&mut e, "sort str bogus"), "-ERR syntax error\r\n");
+        run(&mut e, "rpush w b a c");
+        assert_eq!(
+            run(&mut e, "sort w"),
+            "-ERR One or more scores can't be converted into double\r\n"
+        );
+        assert_eq!(run(&mut e, "sort w alpha"), bulks(&["a", "b", "c"]));
+        // Equal scores: ordered by the element.
+        run(&mut e, "rpush n 1.0 1 01 -0 0");
+        assert_eq!(run(&mut e, "sort n"), bulks(&["-0", "0", "01", "1", "1.0"]));
+        run(&mut e, "rpush odd 1e400 2");
+        assert_eq!(
+            run(&mut e, "sort odd"),
+            "-ERR One or more scores can't be converted into double\r\n"
+        );
+    }
+
+    #[test]
+    fn strtod_rules() {
+        assert_eq!(strtod_whole(b""), Some(0.0));
+        assert_eq!(strtod_whole(b"  5"), Some(5.0));
+        assert_eq!(strtod_whole(b"5 "), None);
+        assert_eq!(strtod_whole(b" "), None);
+        assert_eq!(strtod_whole(b"nan"), None);
+        assert_eq!(strtod_whole(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(strtod_whole(b"Infinity"), Some(f64::INFINITY));
+        assert_eq!(strtod_whole(b"0x10"), Some(16.0));
+        assert_eq!(strtod_whole(b"-0x1p-2"), Some(-0.25));
+        assert_eq!(strtod_whole(b".5"), Some(0.5));
+        assert_eq!(strtod_whole(b"5."), Some(5.0));
+        assert_eq!(strtod_whole(b"1e400"), None);
+        assert_eq!(strtod_whole(b"1e-400"), None);
+        assert_eq!(strtod_whole(b"0e-400"), Some(0.0));
+        assert_eq!(strtod_whole(b"7\0junk"), Some(7.0));
+    }
+
+    #[test]
+    fn by_get_and_nosort() {
+        let mut e = Engine::default();
+        run(&mut e, "rpush w a b c");
+        assert_eq!(run(&mut e, "sort w by nosort"), bulks(&["a", "b", "c"]));
+        assert_eq!(
+            run(&mut e, "sort w by nosort desc"),
+            bulks(&["c", "b", "a"])
+        );
+        assert_eq!(
+            run(&mut e, "sort w by nosort desc limit 1 5"),
+            bulks(&["b", "a"])
+        );
+        assert_eq!(run(&mut e, "sort w by nosort limit 5 5"), "*0\r\n");
+        run(
+            &mut e,
+            "mset weight_a 3 weight_b 1 weight_c 2 val_a A val_b B",
+        );
+        assert_eq!(run(&mut e, "sort w by weight_*"), bulks(&["b", "c", "a"]));
+        assert_eq!(
+            run(&mut e, "sort w by weight_* desc limit 0 2"),
+            bulks(&["a", "c"])
+        );
+        assert_eq!(
+            run(&mut e, "sort w by weight_* get # get val_*"),
+            "*6\r\n$1\r\nb\r\n$1\r\nB\r\n$1\r\nc\r\n$-1\r\n$1\r\na\r\n$1\r\nA\r\n"
+        );
+        assert_eq!(
+            run(&mut e, "sort w by weight_* get nostar"),
+            "*3\r\n$-1\r\n$-1\r\n$-1\r\n"
+        );
+        // Missing weights count as 0 (then the element decides).
+        assert_eq!(
+            run(&mut e, "sort w by missing_* desc"),
+            bulks(&["c", "b", "a"])
+        );
+        run(&mut e, "hset hw_a f 30 g x");
+        run(&mut e, "hset hw_b f 10");
+        run(&mut e, "hset hw_c f 20");
+        assert_eq!(run(&mut e, "sort w by hw_*->f"), bulks(&["b", "c", "a"]));
+        assert_eq!(
+            run(&mut e, "sort w by hw_*->f desc get hw_*->g get #"),
+            "*6\r\n$1\r\nx\r\n$1\r\na\r\n$-1\r\n$1\r\nc\r\n$-1\r\n$1\r\nb\r\n"
+        );
+        run(&mut e, "mset ww_a x ww_b 2 ww_c 3");
+        // ALPHA by pattern: a missing value sorts first.
+        run(&mut e, "del ww_c");
+        assert_eq!(run(&mut e, "sort w by ww_* alpha"), bulks(&["c", "b", "a"]));
+        assert_eq!(
+            run(&mut e, "sort w by ww_*"),
+            "-ERR One or more scores can't be converted into double\r\n"
+        );
+        // A set is returned in its own order without sorting, sorted when stored.
+        run(&mut e, "sadd s c a b");
+        assert_eq!(run(&mut e, "sort s by nosort"), bulks(&["c", "a", "b"]));
+        assert_eq!(run(&mut e, "sort s by nosort store dst"), ":3\r\n");
+        assert_eq!(run(&mut e, "lrange dst 0 -1"), bulks(&["a", "b", "c"]));
+        run(&mut e, "sadd si 5 3 9 1");
+        assert_eq!(run(&mut e, "sort si desc limit 1 2"), bulks(&["5", "3"]));
+    }
+
+    #[test]
+    fn store() {
+        let mut e = Engine::default();
+        run(&mut e, "rpush l 3 1 2");
+        e.dbs[0].set(b"dst", Value::string(b"old"), false, NOW);
+        e.dbs[0].set_expire(b"dst", NOW + 1000);
+        let before = e.dirty;
+        assert_eq!(run(&mut e, "sort l store dst"), ":3\r\n");
+        assert_eq!(e.dirty - before, 3);
+        assert_eq!(e.dbs[0].expire_of(b"dst"), None);
+        assert_eq!(run(&mut e, "lrange dst 0 -1"), bulks(&["1", "2", "3"]));
+        run(&mut e, "mset k_1 one k_3 three");
+        assert_eq!(run(&mut e, "sort l get k_* get # store dst"), ":6\r\n");
+        assert_eq!(
+            run(&mut e, "lrange dst 0 -1"),
+            bulks(&["one", "1", "", "2", "three", "3"])
+        );
+        assert_eq!(run(&mut e, "sort l limit 0 0 store dst"), ":0\r\n");
+        assert!(!e.dbs[0].exists(b"dst", NOW));
+        assert_eq!(run(&mut e, "sort nokey store dst"), ":0\r\n");
+    }
+
+    #[test]
+    fn keys_of_sort() {
+        assert_eq!(sort_keys(&words("sort k")), vec![1]);
+        assert_eq!(sort_keys(&words("sort k store d")), vec![1, 3]);
+        assert_eq!(
+            sort_keys(&words("sort k store d1 by x store d2")),
+            vec![1, 7]
+        );
+        assert_eq!(sort_keys(&words("sort k get store by store")), vec![1]);
+        assert_eq!(sort_keys(&words("sort k limit 0 1 store d")), vec![1, 6]);
+        assert_eq!(sort_keys(&words("sort k store")), vec![1]);
     }
 }
