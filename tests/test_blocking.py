@@ -127,3 +127,58 @@ def test_many_idle_blocked_clients_cost_nothing(server):
     while c.info("clients")["blocked_clients"] and time.time() < deadline:
         time.sleep(0.05)
     assert c.info("clients")["blocked_clients"] == 0
+
+
+def test_blpop_family(server):
+    a = server.raw()
+    a.send(b"*4\r\n$5\r\nBLPOP\r\n$2\r\nl1\r\n$2\r\nl2\r\n$1\r\n0\r\n")
+    time.sleep(0.1)
+    c = server.client()
+    c.rpush("l2", "x", "y")
+    assert a.reply() == b"*2\r\n$2\r\nl2\r\n$1\r\nx\r\n"
+    # BLMOVE waits on its source and pushes to its destination.
+    a.send(b"*6\r\n$6\r\nBLMOVE\r\n$3\r\nsrc\r\n$3\r\ndst\r\n$4\r\nLEFT\r\n$5\r\nRIGHT\r\n$1\r\n0\r\n")
+    time.sleep(0.1)
+    c.lpush("src", "v")
+    assert a.reply() == b"$1\r\nv\r\n"
+    assert c.lrange("dst", 0, -1) == [b"v"]
+    # A waiter on dst is woken by that move.
+    b = server.raw()
+    b.send(b"*3\r\n$5\r\nBRPOP\r\n$4\r\ndst2\r\n$1\r\n0\r\n")
+    time.sleep(0.1)
+    a.send(b"*6\r\n$6\r\nBLMOVE\r\n$4\r\nsrc2\r\n$4\r\ndst2\r\n$4\r\nLEFT\r\n$5\r\nRIGHT\r\n$1\r\n0\r\n")
+    time.sleep(0.1)
+    c.lpush("src2", "chain")
+    assert a.reply() == b"$5\r\nchain\r\n"
+    assert b.reply() == b"*2\r\n$4\r\ndst2\r\n$5\r\nchain\r\n"
+    assert a.cmd("BLMPOP", "0.1", "1", "none", "LEFT") == b"*-1\r\n"
+    a.send(b"*5\r\n$6\r\nBLMPOP\r\n$1\r\n0\r\n$1\r\n1\r\n$2\r\nlm\r\n$4\r\nLEFT\r\n")
+    time.sleep(0.1)
+    c.rpush("lm", "1", "2")
+    assert a.reply() == b"*2\r\n$2\r\nlm\r\n*1\r\n$1\r\n1\r\n"
+    a.close()
+    b.close()
+
+
+def test_sidekiq_style_brpop_fetch(server):
+    """Sidekiq's fetch: BRPOP over several queues with a 2 s timeout, many workers."""
+    queues = [f"queue:q{i}" for i in range(7)]
+    results = []
+
+    def worker():
+        c = server.client()
+        while True:
+            got = c.brpop(queues, timeout=1)
+            if got is None:
+                return
+            results.append(got[1])
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    c = server.client()
+    for i in range(500):
+        c.lpush(queues[i % 7], f"job{i}")
+    for t in threads:
+        t.join()
+    assert sorted(results) == sorted(f"job{i}".encode() for i in range(500))

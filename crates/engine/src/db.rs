@@ -35,6 +35,9 @@ pub struct Db {
     pub snapshot: Option<Snapshot>,
 }
 
+/// What a snapshot walk hands each key: the key, its object and its deadline.
+pub type SnapshotVisitor<'a> = dyn FnMut(&[u8], &Object, Option<i64>) + 'a;
+
 /// A point-in-time copy of a database taken while writes go on, without a fork and
 /// without copying the dataset (the approach Dragonfly takes): the walk goes from the
 /// top position down; a write to a key the walk has not reached yet first saves the
@@ -333,11 +336,7 @@ impl Db {
 
     /// Visits up to `max` keys of the walk (key, object, deadline), in an order that is
     /// not meaningful. Returns true when the walk is complete (and ends it).
-    pub fn snapshot_step(
-        &mut self,
-        max: usize,
-        visit: &mut dyn FnMut(&[u8], &Object, Option<i64>),
-    ) -> bool {
+    pub fn snapshot_step(&mut self, max: usize, visit: &mut SnapshotVisitor) -> bool {
         let Some(s) = self.snapshot.as_mut() else {
             return true;
         };

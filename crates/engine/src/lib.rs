@@ -5,6 +5,7 @@
 //! through `Engine::run` with the caller's clock and never mutate data.
 
 pub mod args;
+pub mod codec;
 pub mod command;
 pub mod commands;
 pub mod db;
@@ -16,7 +17,7 @@ pub mod zset;
 
 pub use command::{cmd, flags, CmdResult, Command, Ctx, EngineCommand, Error, Handler, Keys};
 pub use db::Db;
-pub use object::{Object, Value};
+pub use object::{Object, StreamBlob, Value};
 pub use redraft_resp::{Protocol, Reply};
 pub use rng::Rng;
 

@@ -22,7 +22,14 @@ pub enum Value {
     Set(Box<Dict<()>>),
     /// Sorted sets.
     ZSet(Box<ZSet>),
+    /// Streams, kept whole as their DUMP payload: loaded, stored and written back without
+    /// loss; the stream commands themselves are not implemented yet.
+    Stream(Box<StreamBlob>),
 }
+
+/// A stream held as its serialized form (see `Value::Stream`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StreamBlob(pub Vec<u8>);
 
 /// Longest string Redis stores with the `embstr` encoding.
 pub const EMBSTR_LIMIT: usize = 44;
@@ -46,6 +53,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -74,6 +82,7 @@ impl Value {
             Value::Set(_) => "hashtable",
             Value::ZSet(z) if z.is_listpack() => "listpack",
             Value::ZSet(_) => "skiplist",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -87,6 +96,7 @@ impl Value {
             Value::Hash(h) => h.iter().map(|(k, v)| k.len() + v.len() + 48).sum::<usize>() + 64,
             Value::Set(s) => s.keys().map(|m| m.len() + 32).sum::<usize>() + 64,
             Value::ZSet(z) => z.heap_size(),
+            Value::Stream(b) => b.0.len(),
         }
     }
 }

@@ -519,8 +519,23 @@ mod tests {
             seed % n
         };
         let atoms: &[&[u8]] = &[
-            b"*", b"$", b"\r\n", b"\n", b"1", b"2", b"3", b"-1", b"0", b"abc", b"\"", b"'",
-            b" ", b"\\x4", b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", b"PING\r\n", b"99999999999",
+            b"*",
+            b"$",
+            b"\r\n",
+            b"\n",
+            b"1",
+            b"2",
+            b"3",
+            b"-1",
+            b"0",
+            b"abc",
+            b"\"",
+            b"'",
+            b" ",
+            b"\\x4",
+            b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n",
+            b"PING\r\n",
+            b"99999999999",
         ];
         for _ in 0..3000 {
             let mut input = vec![];

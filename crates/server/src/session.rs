@@ -387,6 +387,7 @@ async fn process(
 }
 
 /// Resolves, checks and runs one command, accounting for it in the statistics.
+#[allow(clippy::too_many_arguments)]
 fn execute(
     shared: &Shared,
     core: &mut Core,
@@ -473,18 +474,20 @@ fn execute(
     let t0 = Instant::now();
     let would_block = run_command(shared, core, sess, r.exec, argv, now, out, true);
     if would_block {
-        let deadline = block_deadline(name, argv);
-        let keys = r.exec.keys().positions(argv);
-        let keys = if matches!(name, "blmove" | "brpoplpush") {
-            &keys[..keys.len().min(1)]
-        } else {
-            &keys[..]
+        let deadline = block_deadline(argv, now);
+        let keys = match redraft_engine::commands::list::blocking_keys(argv) {
+            k if k.is_empty() => r.exec.keys().positions(argv),
+            k => k,
         };
         let b = Blocked {
             client: sess.client.clone(),
             db,
             argv: argv.iter().map(|a| a.to_vec()).collect(),
-            keys: keys.iter().map(|&i| Box::<[u8]>::from(argv[i])).collect(),
+            keys: keys
+                .iter()
+                .filter_map(|&i| argv.get(i))
+                .map(|k| Box::<[u8]>::from(*k))
+                .collect(),
             proto: out.proto,
         };
         core.waiters.block(&mut core.engine, b);
@@ -601,22 +604,20 @@ pub(crate) fn run_command(
     }
 }
 
-/// When a blocking command's timeout ends (None: it waits forever). The engine has
-/// already validated the timeout argument.
-fn block_deadline(name: &str, argv: &[&[u8]]) -> Option<Instant> {
-    let arg = if matches!(name, "blmpop" | "bzmpop") {
-        argv.get(1)
-    } else {
-        argv.last()
-    };
-    let secs = arg
-        .and_then(|a| redraft_engine::args::parse_float(a))
-        .unwrap_or(0.0);
-    if secs <= 0.0 {
-        None
-    } else {
-        Some(Instant::now() + Duration::from_secs_f64(secs.min(1e9)))
-    }
+/// When a blocking command's timeout ends (None: it waits forever), computed exactly
+/// as the engine validated it (Redis's rounding up to whole milliseconds).
+fn block_deadline(argv: &[&[u8]], now: i64) -> Option<Instant> {
+    use redraft_engine::commands::list::{blocking_deadline, blocking_timeout_arg};
+    let name = argv.first()?;
+    let arg = blocking_timeout_arg(argv).or_else(|| {
+        if name.eq_ignore_ascii_case(b"bzmpop") {
+            argv.get(1).copied()
+        } else {
+            argv.last().copied()
+        }
+    })?;
+    let at = blocking_deadline(arg, now).ok().flatten()?;
+    Some(Instant::now() + Duration::from_millis(at.saturating_sub(now).max(0) as u64))
 }
 
 /// Waits while parked in a blocking command: until served (the reply is then already
