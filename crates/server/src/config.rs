@@ -207,9 +207,9 @@ pub static PARAMS: &[Param] = &[
     compat("syslog-facility", Kind::Str, "local0"),
     compat("tracking-table-max-keys", NONNEG, "1000000"),
     compat("acllog-max-len", NONNEG, "128"),
-    compat("stop-writes-on-bgsave-error", YESNO, "yes"),
-    compat("rdbcompression", YESNO, "yes"),
-    compat("rdbchecksum", YESNO, "yes"),
+    p("stop-writes-on-bgsave-error", YESNO, "yes", true),
+    p("rdbcompression", YESNO, "yes", true),
+    p("rdbchecksum", YESNO, "yes", true),
     compat("rdb-del-sync-files", YESNO, "no"),
     compat("rdb-save-incremental-fsync", YESNO, "yes"),
     compat(

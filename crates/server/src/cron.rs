@@ -54,6 +54,7 @@ pub async fn run(shared: Arc<Shared>) {
         }
         if last_clients_check.elapsed() >= Duration::from_secs(1) {
             last_clients_check = Instant::now();
+            crate::rdb::check_save_points(&shared);
             let timeout = shared.settings().timeout_secs;
             if timeout > 0 {
                 for c in shared.clients.all() {

@@ -8,6 +8,7 @@ mod config;
 mod cron;
 mod evict;
 mod logging;
+mod rdb;
 mod replicator;
 mod session;
 mod shared;
@@ -77,10 +78,22 @@ fn main() {
         tracing::info!(directives = %inert.join(" "), "accepted for compatibility with redis.conf; they tune Redis internals and have no effect here");
     }
     let shared = Arc::new(Shared::new(cfg));
+    shared.set_me();
     let settings = shared.settings();
     if let Err(e) = std::fs::create_dir_all(&settings.dir) {
         tracing::error!(dir = %settings.dir.display(), error = %e, "can't create the data directory");
         std::process::exit(1);
+    }
+    redraft_engine::codec::install(Box::new(rdb::Codec));
+    {
+        let mut core = shared.core.lock();
+        if let Err(e) = rdb::load(&shared, &mut core.engine) {
+            tracing::error!("{e}");
+            tracing::error!(
+                "Fatal error loading the DB, check the file. Exiting. (The file is left as it is.)"
+            );
+            std::process::exit(1);
+        }
     }
     let pidfile = shared.config.read().get("pidfile").to_string();
     if !pidfile.is_empty() {
@@ -103,6 +116,27 @@ fn main() {
         let _ = std::fs::remove_file(&pidfile);
     }
     std::process::exit(code);
+}
+
+/// Saves before exiting when save points are set, as Redis does on SIGTERM. False if
+/// the save failed: the server then keeps running rather than lose data.
+fn shutdown_save(shared: &Arc<Shared>) -> bool {
+    if rdb::save_points(shared).is_empty() {
+        return true;
+    }
+    shared
+        .rdb
+        .abort
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    tracing::info!("Saving the final RDB snapshot before exiting.");
+    let mut core = shared.core.lock();
+    match rdb::save(shared, &mut core) {
+        Ok(()) => true,
+        Err(_) => {
+            tracing::warn!("Error trying to save the DB, can't exit.");
+            false
+        }
+    }
 }
 
 /// Addresses to listen on from `bind` (a leading `-` marks one that may be unavailable).
@@ -155,9 +189,6 @@ async fn run(shared: Arc<Shared>) -> i32 {
         tracing::error!("no address to listen on (bind = {:?})", settings.binds);
         return 1;
     }
-    if !shared.config.read().get("save").is_empty() {
-        tracing::warn!("persistence is not available in this build: data is kept in memory only (save points are not honoured)");
-    }
     for l in listeners {
         let sh = shared.clone();
         tokio::spawn(async move {
@@ -182,10 +213,16 @@ async fn run(shared: Arc<Shared>) -> i32 {
         pid = std::process::id(),
         "Ready to accept connections tcp"
     );
-    tokio::select! {
-        _ = term.recv() => tracing::info!("Received SIGTERM scheduling shutdown..."),
-        _ = tokio::signal::ctrl_c() => tracing::info!("Received SIGINT scheduling shutdown..."),
-        _ = shared.shutdown.notified() => tracing::info!("User requested shutdown..."),
+    loop {
+        let signal = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = tokio::signal::ctrl_c() => "SIGINT",
+            _ = shared.shutdown.notified() => break,
+        };
+        tracing::info!("Received {signal} scheduling shutdown...");
+        if shutdown_save(&shared) {
+            break;
+        }
     }
     tracing::info!("redraft is now ready to exit, bye bye...");
     0

@@ -469,6 +469,12 @@ fn execute(
             );
         }
     }
+    if (flags & WRITE != 0 || name == "ping") && crate::rdb::writes_refused(shared) {
+        shared.table.stats[r.stat]
+            .rejected
+            .fetch_add(1, Ordering::Relaxed);
+        return reject(shared, sess, out, start, crate::rdb::MISCONF);
+    }
     let db = sess.db;
     let skip = sess.skip_current;
     let t0 = Instant::now();

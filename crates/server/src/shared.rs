@@ -93,13 +93,15 @@ pub struct Shared {
     pub monitors: Mutex<Vec<(u64, mpsc::UnboundedSender<Vec<u8>>)>>,
     pub monitor_count: AtomicUsize,
     pub started: Instant,
-    pub started_unix: u64,
     pub run_id: String,
     pub replid: String,
     pub active_expire: AtomicBool,
     pub shutdown: Notify,
     pub shutting_down: AtomicBool,
     pub executable: String,
+    pub rdb: crate::rdb::RdbState,
+    /// A handle on this very `Shared`, for work that outlives a command (BGSAVE).
+    me: std::sync::OnceLock<std::sync::Weak<Shared>>,
 }
 
 pub fn unix_ms() -> i64 {
@@ -162,16 +164,26 @@ impl Shared {
             monitors: Mutex::new(vec![]),
             monitor_count: AtomicUsize::new(0),
             started: Instant::now(),
-            started_unix: (unix_ms() / 1000) as u64,
             run_id: random_hex40(),
             replid: random_hex40(),
             active_expire: AtomicBool::new(true),
             shutdown: Notify::new(),
             shutting_down: AtomicBool::new(false),
+            rdb: Default::default(),
+            me: std::sync::OnceLock::new(),
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
         }
+    }
+
+    /// Records the `Arc` this `Shared` lives in (once, at startup).
+    pub fn set_me(self: &Arc<Self>) {
+        let _ = self.me.set(Arc::downgrade(self));
+    }
+
+    pub fn me(&self) -> Option<Arc<Shared>> {
+        self.me.get().and_then(|w| w.upgrade())
     }
 
     pub fn settings(&self) -> Arc<Settings> {

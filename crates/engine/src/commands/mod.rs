@@ -4,6 +4,7 @@
 //! name to its table entry.
 
 pub mod bitops;
+pub mod dump;
 pub mod expire;
 pub mod hash;
 pub mod hyperloglog;
@@ -26,6 +27,7 @@ pub const FAMILIES: &[&[EngineCommand]] = &[
     string::COMMANDS,
     bitops::COMMANDS,
     keyspace::COMMANDS,
+    dump::COMMANDS,
     expire::COMMANDS,
     sort::COMMANDS,
     list::COMMANDS,

@@ -107,16 +107,6 @@ pub const COMMANDS: &[ServerCommand] = &[
         time,
     ),
     cmd(
-        "lastsave",
-        1,
-        LOADING | STALE | FAST,
-        Keys::None,
-        "server",
-        "1.0.0",
-        "Returns the Unix timestamp of the last successful save to disk.",
-        lastsave,
-    ),
-    cmd(
         "role",
         1,
         NOSCRIPT | LOADING | STALE | FAST,
@@ -652,11 +642,6 @@ fn time(call: &mut Call) -> CmdResult {
     Ok(())
 }
 
-fn lastsave(call: &mut Call) -> CmdResult {
-    call.reply.int(call.shared.started_unix as i64);
-    Ok(())
-}
-
 fn role(call: &mut Call) -> CmdResult {
     call.reply.array(3);
     call.reply.bulk(b"master");
@@ -679,6 +664,8 @@ fn debug(call: &mut Call) -> CmdResult {
             &[
                 "SET-ACTIVE-EXPIRE <0|1>",
                 "    Setting it to 0 disables expiring keys in background when they are not accessed (otherwise the Redis behavior). Setting it to 1 reenables back the default.",
+                "RELOAD",
+                "    Save the RDB on disk and reload it back to memory.",
                 "SLEEP <seconds>",
                 "    Stop the server for <seconds>. Decimals allowed.",
             ],
@@ -687,6 +674,16 @@ fn debug(call: &mut Call) -> CmdResult {
         let secs = redraft_engine::args::float(call.args[2])?;
         // As in Redis the whole server stops: the core lock is held while sleeping.
         std::thread::sleep(Duration::from_secs_f64(secs.clamp(0.0, 3600.0)));
+        call.reply.ok();
+    } else if is(sub, "reload") && n == 2 {
+        crate::rdb::save(call.shared, call.core)
+            .map_err(|e| Error::err(format!("Error trying to save the DB: {e}")))?;
+        for db in call.core.engine.dbs.iter_mut() {
+            db.clear();
+        }
+        crate::rdb::load(call.shared, &mut call.core.engine)
+            .map_err(|e| Error::err(format!("Error trying to load the RDB dump: {e}")))?;
+        tracing::info!("DB reloaded by DEBUG RELOAD");
         call.reply.ok();
     } else if is(sub, "set-active-expire") && n == 3 {
         let on = int(call.args[2])? != 0;
@@ -705,24 +702,34 @@ fn debug(call: &mut Call) -> CmdResult {
 
 fn shutdown(call: &mut Call) -> CmdResult {
     let mut save = None;
+    let mut force = false;
     for a in &call.args[1..] {
         if is(a, "nosave") {
             save = Some(false);
         } else if is(a, "save") {
             save = Some(true);
-        } else if is(a, "now") || is(a, "force") {
+        } else if is(a, "now") {
+        } else if is(a, "force") {
+            force = true;
         } else if is(a, "abort") {
             return Err(Error::new("ERR No shutdown in progress."));
         } else {
             return Err(SYNTAX);
         }
     }
-    if save == Some(true) {
-        tracing::warn!(
-            "SHUTDOWN SAVE refused: this build keeps data in memory only and cannot save"
-        );
-        return Err(Error::new("ERR Errors trying to SHUTDOWN. Check logs."));
+    let save = save.unwrap_or_else(|| !crate::rdb::save_points(call.shared).is_empty());
+    if save {
+        call.shared
+            .rdb
+            .abort
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        tracing::info!("Saving the final RDB snapshot before exiting.");
+        if crate::rdb::save(call.shared, call.core).is_err() && !force {
+            tracing::warn!("Error trying to save the DB, can't exit.");
+            return Err(Error::new("ERR Errors trying to SHUTDOWN. Check logs."));
+        }
     }
+    tracing::info!("User requested shutdown...");
     call.sess.action = Some(Action::Shutdown);
     Ok(())
 }

@@ -271,21 +271,65 @@ fn section(o: &mut String, sh: &Shared, core: &Core, name: &str) {
             kv!(o, "lazyfreed_objects:0");
         }
         "persistence" => {
+            let r = &sh.rdb;
+            let in_progress = r.bgsave_in_progress.load(Ordering::Relaxed);
+            let current = r
+                .bgsave_started
+                .lock()
+                .map(|t| t.elapsed().as_secs() as i64)
+                .unwrap_or(-1);
+            let last_secs = r.last_bgsave_secs.load(Ordering::Relaxed);
             o.push_str("# Persistence\r\n");
             kv!(o, "loading:0");
             kv!(o, "async_loading:0");
             kv!(o, "current_cow_peak:0");
             kv!(o, "current_cow_size:0");
+            kv!(o, "current_cow_size_age:0");
             kv!(o, "current_fork_perc:0.00");
             kv!(o, "current_save_keys_processed:0");
             kv!(o, "current_save_keys_total:0");
             kv!(o, "rdb_changes_since_last_save:{}", core.engine.dirty);
-            kv!(o, "rdb_bgsave_in_progress:0");
-            kv!(o, "rdb_last_save_time:{}", sh.started_unix);
-            kv!(o, "rdb_last_bgsave_status:ok");
-            kv!(o, "rdb_last_bgsave_time_sec:-1");
-            kv!(o, "rdb_current_bgsave_time_sec:-1");
-            kv!(o, "rdb_saves:0");
+            kv!(o, "rdb_bgsave_in_progress:{}", in_progress as u8);
+            kv!(
+                o,
+                "rdb_last_save_time:{}",
+                r.last_save_unix.load(Ordering::Relaxed)
+            );
+            kv!(
+                o,
+                "rdb_last_bgsave_status:{}",
+                if r.last_bgsave_ok.load(Ordering::Relaxed) {
+                    "ok"
+                } else {
+                    "err"
+                }
+            );
+            kv!(
+                o,
+                "rdb_last_bgsave_time_sec:{}",
+                if last_secs == u64::MAX {
+                    -1
+                } else {
+                    last_secs as i64
+                }
+            );
+            kv!(
+                o,
+                "rdb_current_bgsave_time_sec:{}",
+                if in_progress { current } else { -1 }
+            );
+            kv!(o, "rdb_saves:{}", r.saves.load(Ordering::Relaxed));
+            kv!(o, "rdb_last_cow_size:0");
+            kv!(
+                o,
+                "rdb_last_load_keys_expired:{}",
+                r.loaded_expired.load(Ordering::Relaxed)
+            );
+            kv!(
+                o,
+                "rdb_last_load_keys_loaded:{}",
+                r.loaded_keys.load(Ordering::Relaxed)
+            );
             kv!(o, "aof_enabled:0");
             kv!(o, "aof_rewrite_in_progress:0");
             kv!(o, "aof_rewrite_scheduled:0");
@@ -295,6 +339,7 @@ fn section(o: &mut String, sh: &Shared, core: &Core, name: &str) {
             kv!(o, "aof_rewrites:0");
             kv!(o, "aof_last_write_status:ok");
             kv!(o, "module_fork_in_progress:0");
+            kv!(o, "module_fork_last_cow_size:0");
         }
         "stats" => {
             let hits: u64 = core.engine.dbs.iter().map(|d| d.hits).sum();

@@ -8,6 +8,7 @@ pub mod config;
 pub mod connection;
 pub mod info;
 pub mod multi;
+pub mod persistence;
 pub mod pubsub;
 
 use crate::session::SessionState;
@@ -56,6 +57,7 @@ pub static SERVER_FAMILIES: &[&[ServerCommand]] = &[
     info::COMMANDS,
     multi::COMMANDS,
     pubsub::COMMANDS,
+    persistence::COMMANDS,
 ];
 
 /// Replies to `X HELP` with Redis's layout: a header line and the given lines.

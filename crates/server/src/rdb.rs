@@ -1,0 +1,465 @@
+//! RDB persistence (Redis's `rdb.c` glue): load `dump.rdb` at startup, `SAVE`,
+//! `BGSAVE`, save points, and the value conversions between the engine and the
+//! `persist` crate's representation (also the DUMP/RESTORE codec).
+//!
+//! `BGSAVE` does not fork: it starts a point-in-time walk of every database (see
+//! `redraft_engine::db::Snapshot`) and a thread serializes it a few hundred keys per
+//! turn of the core lock, so clients keep being served. Memory overhead: the pre-images
+//! of keys written while the save runs, plus one batch of serialized keys.
+//! Files are written to a temporary name, fsynced, then renamed over `dbfilename`.
+
+use crate::shared::{unix_ms, Core, Shared};
+use redraft_engine::codec::ValueCodec;
+use redraft_engine::dict::new_dict;
+use redraft_engine::zset::ZSet;
+use redraft_engine::{Engine, Object, StreamBlob, Value};
+use redraft_persist::{RdbValue, RdbWriter, WriterOptions};
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Keys serialized per turn of the core lock during BGSAVE.
+const STEP: usize = 512;
+
+/// The state INFO persistence reports and BGSAVE coordinates on.
+pub struct RdbState {
+    pub bgsave_in_progress: AtomicBool,
+    pub bgsave_started: parking_lot::Mutex<Option<Instant>>,
+    /// Ask a running BGSAVE to stop without renaming its file (SHUTDOWN, DEBUG RELOAD).
+    pub abort: AtomicBool,
+    pub last_save_unix: AtomicU64,
+    pub last_bgsave_ok: AtomicBool,
+    pub last_bgsave_secs: AtomicU64,
+    pub last_try_unix: AtomicU64,
+    pub saves: AtomicU64,
+    pub loaded_keys: AtomicU64,
+    pub loaded_expired: AtomicU64,
+    /// Function libraries found in the loaded file, written back on save (FUNCTION is
+    /// not implemented, but no data is dropped).
+    pub functions: parking_lot::Mutex<Vec<Vec<u8>>>,
+}
+
+impl Default for RdbState {
+    fn default() -> Self {
+        RdbState {
+            bgsave_in_progress: AtomicBool::new(false),
+            bgsave_started: parking_lot::Mutex::new(None),
+            abort: AtomicBool::new(false),
+            last_save_unix: AtomicU64::new((unix_ms() / 1000) as u64),
+            last_bgsave_ok: AtomicBool::new(true),
+            last_bgsave_secs: AtomicU64::new(u64::MAX),
+            last_try_unix: AtomicU64::new(0),
+            saves: AtomicU64::new(0),
+            loaded_keys: AtomicU64::new(0),
+            loaded_expired: AtomicU64::new(0),
+            functions: parking_lot::Mutex::new(vec![]),
+        }
+    }
+}
+
+/// An engine value in the persist crate's terms.
+pub fn to_rdb(v: &Value) -> Result<RdbValue, String> {
+    Ok(match v {
+        Value::Str(s) => RdbValue::String(s.to_vec()),
+        Value::Int(i) => RdbValue::String(i.to_string().into_bytes()),
+        Value::Buf(b) => RdbValue::String(b.to_vec()),
+        Value::List(l) => RdbValue::List(l.iter().map(|e| e.to_vec()).collect()),
+        Value::Hash(h) => RdbValue::Hash(h.iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect()),
+        Value::Set(s) => RdbValue::Set(s.keys().map(|k| k.to_vec()).collect()),
+        // Dict order, so a node restored from the file draws ZRANDMEMBER/ZSCAN alike.
+        Value::ZSet(z) => RdbValue::ZSet(
+            (0..z.len())
+                .filter_map(|i| z.entry_at(i))
+                .map(|(m, s)| (m.to_vec(), s))
+                .collect(),
+        ),
+        Value::Stream(b) => {
+            redraft_persist::restore_payload(&b.0).map_err(|e| format!("stream payload: {e}"))?
+        }
+    })
+}
+
+/// A value read from a file as an engine value.
+pub fn from_rdb(v: RdbValue) -> Value {
+    match v {
+        RdbValue::String(s) => Value::string(&s),
+        RdbValue::List(l) => {
+            Value::List(Box::new(l.into_iter().map(Vec::into_boxed_slice).collect()))
+        }
+        RdbValue::Hash(h) => {
+            let mut d = new_dict();
+            for (k, v) in h {
+                d.insert(k.into_boxed_slice(), v.into_boxed_slice());
+            }
+            Value::Hash(Box::new(d))
+        }
+        RdbValue::Set(s) => {
+            let mut d = new_dict();
+            for m in s {
+                d.insert(m.into_boxed_slice(), ());
+            }
+            Value::Set(Box::new(d))
+        }
+        RdbValue::ZSet(z) => {
+            let mut zs = ZSet::new();
+            for (m, s) in z {
+                zs.insert(&m, s);
+            }
+            Value::ZSet(Box::new(zs))
+        }
+        s @ RdbValue::Stream(_) => {
+            Value::Stream(Box::new(StreamBlob(redraft_persist::dump_payload(&s))))
+        }
+    }
+}
+
+/// DUMP/RESTORE payloads through the persist crate.
+pub struct Codec;
+
+impl ValueCodec for Codec {
+    fn dump(&self, v: &Value) -> Vec<u8> {
+        to_rdb(v)
+            .map(|r| redraft_persist::dump_payload(&r))
+            .unwrap_or_default()
+    }
+
+    fn restore(&self, payload: &[u8]) -> Result<Value, bool> {
+        use redraft_persist::rdb::RdbErrorKind;
+        match redraft_persist::restore_payload(payload) {
+            Ok(v) => Ok(from_rdb(v)),
+            Err(e) => Err(matches!(
+                e.kind(),
+                RdbErrorKind::BadDumpPayload | RdbErrorKind::ChecksumMismatch { .. }
+            )),
+        }
+    }
+}
+
+pub fn rdb_path(shared: &Shared) -> PathBuf {
+    let cfg = shared.config.read();
+    Path::new(cfg.get("dir")).join(cfg.get("dbfilename"))
+}
+
+/// Loads `dump.rdb` into the engine at startup. A file that cannot be read completely is
+/// an error and is left untouched; the server must not start over it.
+pub fn load(shared: &Shared, engine: &mut Engine) -> Result<(), String> {
+    let path = rdb_path(shared);
+    let file = match File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("can't open {}: {e}", path.display())),
+    };
+    let started = Instant::now();
+    let now = unix_ms();
+    let ndb = engine.dbs.len();
+    let (mut loaded, mut expired) = (0u64, 0u64);
+    let info = redraft_persist::load(BufReader::with_capacity(1 << 20, file), |rec| {
+        let db = rec.db as usize;
+        if db >= ndb {
+            return Err(format!(
+                "the file uses database {db}, but `databases` is {ndb}"
+            ));
+        }
+        let d = &mut engine.dbs[db];
+        if d.keys.contains_key(&rec.key[..]) {
+            return Err(format!(
+                "duplicated key '{}' in DB {db}",
+                String::from_utf8_lossy(&rec.key)
+            ));
+        }
+        // As a Redis master does, keys already expired are not loaded.
+        if rec.expire_ms.is_some_and(|t| t <= now) {
+            expired += 1;
+            return Ok(());
+        }
+        let obj = Object {
+            value: from_rdb(rec.value),
+            access: (now / 1000) as u32,
+        };
+        d.insert_object(&rec.key, obj, rec.expire_ms);
+        loaded += 1;
+        Ok(())
+    })
+    .map_err(|e| format!("{} is not a valid RDB file: {e}", path.display()))?;
+    for w in &info.warnings {
+        tracing::warn!(file = %path.display(), "{w}");
+    }
+    for (db, key) in &info.empty_keys_skipped {
+        tracing::warn!(db, key = %String::from_utf8_lossy(key), "skipping empty key");
+    }
+    *shared.rdb.functions.lock() = info.functions.clone();
+    shared.rdb.loaded_keys.store(loaded, Ordering::Relaxed);
+    shared.rdb.loaded_expired.store(expired, Ordering::Relaxed);
+    tracing::info!(
+        file = %path.display(),
+        version = info.version,
+        keys = loaded,
+        expired_skipped = expired,
+        seconds = started.elapsed().as_secs_f64(),
+        "DB loaded from disk"
+    );
+    Ok(())
+}
+
+fn writer_options(shared: &Shared, used_mem: u64) -> WriterOptions {
+    let cfg = shared.config.read();
+    WriterOptions {
+        compression: cfg.get("rdbcompression") == "yes",
+        checksum: cfg.get("rdbchecksum") == "yes",
+        redis_ver: crate::REDIS_VERSION.to_string(),
+        ctime: Some(unix_ms() / 1000),
+        used_mem,
+        aof_base: false,
+        extra_aux: vec![(
+            b"redraft-ver".to_vec(),
+            env!("CARGO_PKG_VERSION").as_bytes().to_vec(),
+        )],
+    }
+}
+
+fn temp_path(final_path: &Path, tag: &str) -> PathBuf {
+    let name = format!("temp-{}-{tag}.rdb", std::process::id());
+    final_path.parent().unwrap_or(Path::new(".")).join(name)
+}
+
+/// Makes a finished temporary file the data file: fsync, rename, fsync the directory.
+fn publish(file: BufWriter<File>, tmp: &Path, dest: &Path) -> Result<(), String> {
+    let file = file.into_inner().map_err(|e| e.to_string())?;
+    file.sync_all().map_err(|e| e.to_string())?;
+    drop(file);
+    std::fs::rename(tmp, dest).map_err(|e| e.to_string())?;
+    if let Some(dir) = dest.parent() {
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
+}
+
+/// `SAVE`: writes the whole dataset now, under the core lock (clients wait, as in Redis).
+pub fn save(shared: &Shared, core: &mut Core) -> Result<(), String> {
+    let dest = rdb_path(shared);
+    let tmp = temp_path(&dest, "save");
+    let result = (|| -> Result<(), String> {
+        let file = File::create(&tmp).map_err(|e| {
+            format!(
+                "Failed opening the temp RDB file {} (in server root dir {}) for saving: {e}",
+                tmp.display(),
+                std::env::current_dir()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_default()
+            )
+        })?;
+        let opts = writer_options(shared, crate::alloc::used_memory() as u64);
+        let mut w = RdbWriter::new(BufWriter::with_capacity(1 << 20, file), &opts)
+            .map_err(|e| e.to_string())?;
+        for f in shared.rdb.functions.lock().iter() {
+            w.write_function(f).map_err(|e| e.to_string())?;
+        }
+        for (i, db) in core.engine.dbs.iter().enumerate() {
+            if db.is_empty() {
+                continue;
+            }
+            w.select_db(i as u32, db.len() as u64, db.expires.len() as u64)
+                .map_err(|e| e.to_string())?;
+            for (k, o) in db.keys.iter() {
+                w.write_key(k, &to_rdb(&o.value)?, db.expires.get(k).copied())
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        let file = w.finish().map_err(|e| e.to_string())?;
+        publish(file, &tmp, &dest)
+    })();
+    match result {
+        Ok(()) => {
+            core.engine.dirty = 0;
+            saved(shared, true);
+            tracing::info!(file = %dest.display(), "DB saved on disk");
+            Ok(())
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            saved(shared, false);
+            tracing::warn!(error = %e, "Error saving DB on disk");
+            Err(e)
+        }
+    }
+}
+
+fn saved(shared: &Shared, ok: bool) {
+    let now = (unix_ms() / 1000) as u64;
+    shared.rdb.last_try_unix.store(now, Ordering::Relaxed);
+    shared.rdb.last_bgsave_ok.store(ok, Ordering::Relaxed);
+    if ok {
+        shared.rdb.last_save_unix.store(now, Ordering::Relaxed);
+        shared.rdb.saves.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// `BGSAVE`: starts a background save. Err if one is already running.
+pub fn bgsave(shared: &Arc<Shared>, core: &mut Core) -> Result<(), &'static str> {
+    if shared.rdb.bgsave_in_progress.swap(true, Ordering::SeqCst) {
+        return Err("ERR Background save already in progress");
+    }
+    shared.rdb.abort.store(false, Ordering::SeqCst);
+    *shared.rdb.bgsave_started.lock() = Some(Instant::now());
+    let sizes: Vec<(u64, u64)> = core
+        .engine
+        .dbs
+        .iter()
+        .map(|d| (d.len() as u64, d.expires.len() as u64))
+        .collect();
+    for (i, db) in core.engine.dbs.iter_mut().enumerate() {
+        db.snapshot_begin(i);
+    }
+    let dirty_at_start = core.engine.dirty;
+    let used = crate::alloc::used_memory() as u64;
+    let sh = shared.clone();
+    tracing::info!("Background saving started");
+    std::thread::spawn(move || {
+        let started = Instant::now();
+        let dest = rdb_path(&sh);
+        let tmp = temp_path(&dest, "bgsave");
+        let result = background_save(&sh, &tmp, &dest, &sizes, used);
+        let mut core = sh.core.lock();
+        for db in core.engine.dbs.iter_mut() {
+            db.snapshot = None;
+        }
+        match result {
+            Ok(()) => {
+                core.engine.dirty = core.engine.dirty.saturating_sub(dirty_at_start);
+                drop(core);
+                saved(&sh, true);
+                tracing::info!(
+                    seconds = started.elapsed().as_secs_f64(),
+                    "Background saving terminated with success"
+                );
+            }
+            Err(e) => {
+                drop(core);
+                let _ = std::fs::remove_file(&tmp);
+                if !sh.rdb.abort.load(Ordering::SeqCst) {
+                    saved(&sh, false);
+                    tracing::warn!(error = %e, "Background saving error");
+                }
+            }
+        }
+        sh.rdb
+            .last_bgsave_secs
+            .store(started.elapsed().as_secs(), Ordering::Relaxed);
+        *sh.rdb.bgsave_started.lock() = None;
+        sh.rdb.bgsave_in_progress.store(false, Ordering::SeqCst);
+    });
+    Ok(())
+}
+
+fn background_save(
+    shared: &Shared,
+    tmp: &Path,
+    dest: &Path,
+    sizes: &[(u64, u64)],
+    used: u64,
+) -> Result<(), String> {
+    let file = File::create(tmp).map_err(|e| format!("can't create {}: {e}", tmp.display()))?;
+    let opts = writer_options(shared, used);
+    let mut w = RdbWriter::new(BufWriter::with_capacity(1 << 20, file), &opts)
+        .map_err(|e| e.to_string())?;
+    let functions = shared.rdb.functions.lock().clone();
+    for f in &functions {
+        w.write_function(f).map_err(|e| e.to_string())?;
+    }
+    let mut batch: Vec<(Vec<u8>, RdbValue, Option<i64>)> = Vec::with_capacity(STEP);
+    for (i, &(keys, expires)) in sizes.iter().enumerate() {
+        if keys == 0 {
+            continue;
+        }
+        w.select_db(i as u32, keys, expires)
+            .map_err(|e| e.to_string())?;
+        loop {
+            if shared.rdb.abort.load(Ordering::SeqCst) {
+                return Err("aborted".into());
+            }
+            batch.clear();
+            let mut bad = None;
+            let done = {
+                let mut core = shared.core.lock();
+                // SWAPDB carries a walk along with its data: find it by its start index.
+                match core
+                    .engine
+                    .dbs
+                    .iter_mut()
+                    .find(|d| d.snapshot.as_ref().is_some_and(|s| s.index == i))
+                {
+                    None => true,
+                    Some(db) => db.snapshot_step(STEP, &mut |k, o, e| match to_rdb(&o.value) {
+                        Ok(v) => batch.push((k.to_vec(), v, e)),
+                        Err(err) => bad = Some(err),
+                    }),
+                }
+            };
+            if let Some(err) = bad {
+                return Err(err);
+            }
+            for (k, v, e) in &batch {
+                w.write_key(k, v, *e).map_err(|e| e.to_string())?;
+            }
+            if done {
+                break;
+            }
+        }
+    }
+    let mut file = w.finish().map_err(|e| e.to_string())?;
+    file.flush().map_err(|e| e.to_string())?;
+    publish(file, tmp, dest)
+}
+
+/// The `save` directive as (seconds, changes) pairs.
+pub fn save_points(shared: &Shared) -> Vec<(u64, u64)> {
+    let cfg = shared.config.read();
+    let nums: Vec<u64> = cfg
+        .get("save")
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    nums.chunks(2)
+        .filter(|c| c.len() == 2)
+        .map(|c| (c[0], c[1]))
+        .collect()
+}
+
+/// Called by the cron: starts a BGSAVE when a save point is reached (after a failed
+/// save, not before 5 seconds have passed, as Redis).
+pub fn check_save_points(shared: &Arc<Shared>) {
+    if shared.rdb.bgsave_in_progress.load(Ordering::Relaxed) {
+        return;
+    }
+    let points = save_points(shared);
+    if points.is_empty() {
+        return;
+    }
+    let now = (unix_ms() / 1000) as u64;
+    let ok = shared.rdb.last_bgsave_ok.load(Ordering::Relaxed);
+    if !ok && now.saturating_sub(shared.rdb.last_try_unix.load(Ordering::Relaxed)) < 5 {
+        return;
+    }
+    let mut core = shared.core.lock();
+    let dirty = core.engine.dirty;
+    let since = now.saturating_sub(shared.rdb.last_save_unix.load(Ordering::Relaxed));
+    if let Some((secs, changes)) = points.iter().find(|(s, c)| dirty >= *c && since >= *s) {
+        tracing::info!("{changes} changes in {secs} seconds. Saving...");
+        let _ = bgsave(shared, &mut core);
+    }
+}
+
+/// True when writes must be refused because the last save failed
+/// (`stop-writes-on-bgsave-error`), as Redis's MISCONF.
+pub fn writes_refused(shared: &Shared) -> bool {
+    !shared.rdb.last_bgsave_ok.load(Ordering::Relaxed)
+        && shared.config.read().get("stop-writes-on-bgsave-error") == "yes"
+        && !save_points(shared).is_empty()
+}
+
+pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
