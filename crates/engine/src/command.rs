@@ -261,6 +261,11 @@ impl<'a> Ctx<'a> {
     pub fn db(&mut self) -> &mut Db {
         &mut self.dbs[self.db]
     }
+
+    /// Raises a keyspace event on the current database (see `Db::notify`).
+    pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        self.dbs[self.db].notify(class, event, key);
+    }
 }
 
 /// The engine's handler type.

@@ -33,6 +33,79 @@ pub struct Db {
     pub signaled: Vec<Box<[u8]>>,
     /// A point-in-time walk in progress (BGSAVE, a Raft snapshot).
     pub snapshot: Option<Snapshot>,
+    /// Keyspace notification classes enabled (`notify-keyspace-events`, see `notify`).
+    pub notify_flags: u32,
+    /// Keyspace events raised by the last writes, for the server to publish.
+    pub events: Vec<(&'static str, Box<[u8]>)>,
+}
+
+/// Keyspace notification classes, as Redis's `NOTIFY_*` flags and config letters.
+pub mod notify {
+    pub const KEYSPACE: u32 = 1 << 0; // K
+    pub const KEYEVENT: u32 = 1 << 1; // E
+    pub const GENERIC: u32 = 1 << 2; // g
+    pub const STRING: u32 = 1 << 3; // $
+    pub const LIST: u32 = 1 << 4; // l
+    pub const SET: u32 = 1 << 5; // s
+    pub const HASH: u32 = 1 << 6; // h
+    pub const ZSET: u32 = 1 << 7; // z
+    pub const EXPIRED: u32 = 1 << 8; // x
+    pub const EVICTED: u32 = 1 << 9; // e
+    pub const STREAM: u32 = 1 << 10; // t
+    pub const KEY_MISS: u32 = 1 << 11; // m
+    pub const MODULE: u32 = 1 << 13; // d
+    pub const NEW: u32 = 1 << 14; // n
+    /// 'A': every class but key-miss and new.
+    pub const ALL: u32 = GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
+
+    const LETTERS: &[(char, u32)] = &[
+        ('K', KEYSPACE),
+        ('E', KEYEVENT),
+        ('g', GENERIC),
+        ('$', STRING),
+        ('l', LIST),
+        ('s', SET),
+        ('h', HASH),
+        ('z', ZSET),
+        ('x', EXPIRED),
+        ('e', EVICTED),
+        ('t', STREAM),
+        ('m', KEY_MISS),
+        ('d', MODULE),
+        ('n', NEW),
+    ];
+
+    /// Parses the `notify-keyspace-events` string (Redis's `keyspaceEventsStringToFlags`).
+    pub fn parse(s: &str) -> Option<u32> {
+        let mut f = 0;
+        for c in s.chars() {
+            f |= match c {
+                'A' => ALL,
+                c => LETTERS.iter().find(|(l, _)| *l == c)?.1,
+            };
+        }
+        Some(f)
+    }
+
+    /// The canonical string for flags (Redis's `keyspaceEventsFlagsToString`).
+    pub fn to_string(flags: u32) -> String {
+        let mut s = String::new();
+        if flags & ALL == ALL {
+            s.push('A');
+        } else {
+            for (c, f) in LETTERS.iter().skip(2) {
+                if flags & f != 0 && *f != KEY_MISS && *f != NEW {
+                    s.push(*c);
+                }
+            }
+        }
+        for (c, f) in [('K', KEYSPACE), ('E', KEYEVENT), ('m', KEY_MISS), ('n', NEW)] {
+            if flags & f != 0 {
+                s.push(c);
+            }
+        }
+        s
+    }
 }
 
 /// What a snapshot walk hands each key: the key, its object and its deadline.
@@ -94,6 +167,8 @@ impl Default for Db {
             watched: Default::default(),
             signaled: vec![],
             snapshot: None,
+            notify_flags: 0,
+            events: vec![],
         }
     }
 }
@@ -167,6 +242,7 @@ impl Db {
         if self.is_expired(key, now) {
             self.remove(key);
             self.expired_keys += 1;
+            self.notify(notify::EXPIRED, "expired", key);
             true
         } else {
             false
@@ -196,6 +272,13 @@ impl Db {
                 s.preimages.push((k.clone(), o.clone(), exp));
                 s.skip.insert(k.clone());
             }
+        }
+    }
+
+    /// Raises a keyspace event (Redis's `notifyKeyspaceEvent`) if its class is enabled.
+    pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        if self.notify_flags & class != 0 && self.notify_flags & (notify::KEYSPACE | notify::KEYEVENT) != 0 {
+            self.events.push((event, key.into()));
         }
     }
 

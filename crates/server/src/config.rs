@@ -348,6 +348,9 @@ pub fn validate(p: &Param, value: &str) -> Result<String, String> {
                 ))
             }
         }
+        Kind::Str if p.name == "notify-keyspace-events" => redraft_engine::db::notify::parse(value)
+            .map(redraft_engine::db::notify::to_string)
+            .ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string()),
         Kind::Str => Ok(value.to_string()),
         Kind::Save => {
             let parts: Vec<&str> = value.split_whitespace().collect();
@@ -704,6 +707,8 @@ pub struct Settings {
     pub debug_command: String,
     /// `client-output-buffer-limit pubsub`: hard bytes, soft bytes, soft seconds.
     pub pubsub_limits: (u64, u64, u64),
+    /// `notify-keyspace-events` as flags.
+    pub notify_flags: u32,
 }
 
 impl Settings {
@@ -732,6 +737,7 @@ impl Settings {
             latency_threshold_ms: int("latency-monitor-threshold").max(0) as u64,
             debug_command: c.get("enable-debug-command").to_string(),
             pubsub_limits: output_limits(c.get("client-output-buffer-limit"), "pubsub"),
+            notify_flags: redraft_engine::db::notify::parse(c.get("notify-keyspace-events")).unwrap_or(0),
         }
     }
 }

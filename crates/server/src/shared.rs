@@ -36,7 +36,6 @@ pub struct Stats {
     pub writes_processed: AtomicU64,
     pub expire_cycle_ms: AtomicU64,
     pub query_buffer_disconnections: AtomicU64,
-    pub output_buffer_disconnections: AtomicU64,
     pub peak_memory: AtomicUsize,
     /// Instantaneous ops/sec and kbps, sampled by the cron.
     pub ops_per_sec: AtomicU64,
@@ -131,6 +130,7 @@ pub fn random_hex40() -> String {
 fn apply_access_policy(engine: &mut Engine, s: &Settings) {
     let lfu = s.maxmemory_policy.contains("lfu");
     for db in &mut engine.dbs {
+        db.notify_flags = s.notify_flags;
         db.lfu = lfu;
         db.lfu_log_factor = s.lfu_log_factor;
         db.lfu_decay_time = s.lfu_decay_time;
@@ -147,7 +147,7 @@ impl Shared {
             core: Mutex::new(Core {
                 engine,
                 repl: Replicator::new(),
-                pubsub: Default::default(),
+                pubsub: crate::commands::pubsub::PubSub::with_limits(settings.pubsub_limits),
                 waiters: Default::default(),
             }),
             config: RwLock::new(config),
@@ -196,6 +196,7 @@ impl Shared {
         let s = Settings::from_config(&self.config.read());
         core.engine.max_string = s.proto_max_bulk_len as usize;
         apply_access_policy(&mut core.engine, &s);
+        core.pubsub.limits = s.pubsub_limits;
         *self.settings.write() = Arc::new(s);
     }
 

@@ -142,6 +142,7 @@ impl Core {
                 }
             }
             if signaled.is_empty() {
+                crate::commands::pubsub::publish_keyspace_events(self);
                 return;
             }
             for k in signaled {

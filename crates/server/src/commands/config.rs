@@ -177,9 +177,6 @@ pub fn check_supported(name: &str, value: &str) -> Result<(), String> {
         ("appendonly", "yes") => Err("appendonly is not available yet in this build of redraft (RDB snapshots are: use save points)".into()),
         ("daemonize", "yes") => Err("redraft does not daemonize; run it under your service manager".into()),
         ("dbfilename", v) if v.contains('/') || v.is_empty() => Err("dbfilename can't be a path, just a filename".into()),
-        ("notify-keyspace-events", v) if !v.is_empty() => {
-            Err("keyspace notifications are not available yet in this build of redraft".into())
-        }
         _ => Ok(()),
     }
 }

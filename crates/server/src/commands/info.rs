@@ -423,7 +423,7 @@ fn section(o: &mut String, sh: &Shared, core: &Core, name: &str) {
             kv!(
                 o,
                 "client_output_buffer_limit_disconnections:{}",
-                g(&st.output_buffer_disconnections)
+                core.pubsub.disconnections
             );
             kv!(o, "reply_buffer_shrinks:0");
             kv!(o, "reply_buffer_expands:0");

@@ -7,7 +7,6 @@
 
 use super::{cmd, Call, ServerCommand};
 use crate::clients::Client;
-use crate::shared::Shared;
 use indexmap::{IndexMap, IndexSet};
 use redraft_engine::args::is;
 use redraft_engine::glob::glob_match;
@@ -128,9 +127,20 @@ pub const COMMANDS: &[ServerCommand] = &[
 pub struct PubSub {
     channels: HashMap<Box<[u8]>, IndexMap<u64, Arc<Client>>>,
     patterns: IndexMap<Box<[u8]>, IndexMap<u64, Arc<Client>>>,
+    /// `client-output-buffer-limit pubsub`: hard bytes, soft bytes, soft seconds.
+    pub limits: (u64, u64, u64),
+    /// Subscribers disconnected for passing those limits (INFO).
+    pub disconnections: u64,
 }
 
 impl PubSub {
+    pub fn with_limits(limits: (u64, u64, u64)) -> Self {
+        PubSub {
+            limits,
+            ..Default::default()
+        }
+    }
+
     /// Channels with at least one subscriber (INFO `pubsub_channels`).
     pub fn channel_count(&self) -> usize {
         self.channels.len()
@@ -307,11 +317,10 @@ impl Encoded<'_> {
 }
 
 /// Delivers one message to a subscriber, enforcing the pub/sub output buffer limits.
-fn deliver(shared: &Shared, c: &Client, msg: Vec<u8>) {
-    let s = shared.settings();
+fn deliver(limits: (u64, u64, u64), disconnections: &mut u64, c: &Client, msg: Vec<u8>) {
     c.send(msg);
     let pending = c.out_bytes.load(Ordering::Relaxed) as u64;
-    let (hard, soft, secs) = s.pubsub_limits;
+    let (hard, soft, secs) = limits;
     let now_ms = c.created.elapsed().as_millis() as u64 + 1;
     let over = if hard > 0 && pending > hard {
         true
@@ -329,17 +338,16 @@ fn deliver(shared: &Shared, c: &Client, msg: Vec<u8>) {
     };
     if over && !c.is_killed() {
         tracing::warn!(id = c.id, addr = %c.addr, pending, "client scheduled to be closed ASAP for overcoming of output buffer limits");
-        shared
-            .stats
-            .output_buffer_disconnections
-            .fetch_add(1, Ordering::Relaxed);
+        *disconnections += 1;
         c.kill();
     }
 }
 
 /// Sends `message` on `channel` to every subscriber; returns how many received it.
-pub fn publish_message(shared: &Shared, ps: &PubSub, channel: &[u8], message: &[u8]) -> usize {
+pub fn publish_message(ps: &mut PubSub, channel: &[u8], message: &[u8]) -> usize {
     let mut n = 0;
+    let limits = ps.limits;
+    let mut disconnections = 0;
     if let Some(subs) = ps.channels.get(channel) {
         let parts = [channel, message];
         let mut enc = Encoded {
@@ -349,7 +357,7 @@ pub fn publish_message(shared: &Shared, ps: &PubSub, channel: &[u8], message: &[
             resp3: None,
         };
         for c in subs.values() {
-            deliver(shared, c, enc.get(c.resp3.load(Ordering::Relaxed)));
+            deliver(limits, &mut disconnections, c, enc.get(c.resp3.load(Ordering::Relaxed)));
             n += 1;
         }
     }
@@ -365,15 +373,16 @@ pub fn publish_message(shared: &Shared, ps: &PubSub, channel: &[u8], message: &[
             resp3: None,
         };
         for c in subs.values() {
-            deliver(shared, c, enc.get(c.resp3.load(Ordering::Relaxed)));
+            deliver(limits, &mut disconnections, c, enc.get(c.resp3.load(Ordering::Relaxed)));
             n += 1;
         }
     }
+    ps.disconnections += disconnections;
     n
 }
 
 fn publish(call: &mut Call) -> CmdResult {
-    let n = publish_message(call.shared, &call.core.pubsub, call.args[1], call.args[2]);
+    let n = publish_message(&mut call.core.pubsub, call.args[1], call.args[2]);
     call.reply.int(n as i64);
     Ok(())
 }
@@ -429,6 +438,29 @@ fn help(call: &mut Call) -> CmdResult {
         ],
     );
     Ok(())
+}
+
+/// Publishes the keyspace events the last writes raised (Redis's
+/// `__keyspace@<db>__:<key>` / `__keyevent@<db>__:<event>` channels).
+pub fn publish_keyspace_events(core: &mut crate::shared::Core) {
+    use redraft_engine::db::notify::{KEYEVENT, KEYSPACE};
+    for (i, db) in core.engine.dbs.iter_mut().enumerate() {
+        if db.events.is_empty() {
+            continue;
+        }
+        let flags = db.notify_flags;
+        for (event, key) in std::mem::take(&mut db.events) {
+            if flags & KEYSPACE != 0 {
+                let mut ch = format!("__keyspace@{i}__:").into_bytes();
+                ch.extend_from_slice(&key);
+                publish_message(&mut core.pubsub, &ch, event.as_bytes());
+            }
+            if flags & KEYEVENT != 0 {
+                let ch = format!("__keyevent@{i}__:{event}");
+                publish_message(&mut core.pubsub, ch.as_bytes(), &key);
+            }
+        }
+    }
 }
 
 /// Commands a RESP2 client may send while subscribed.
