@@ -9,6 +9,7 @@ use crate::args::{int, is};
 use crate::command::{
     cmd, flags::*, CmdResult, Ctx, EngineCommand, Error, Keys, BIT_OFFSET, SYNTAX,
 };
+use crate::db::notify;
 use crate::object::Value;
 use redraft_resp::{parse_i64, Reply};
 use std::borrow::Cow;
@@ -63,7 +64,7 @@ fn setbit(ctx: &mut Ctx) -> CmdResult {
     let key = ctx.args[1];
     let db = &mut ctx.dbs[ctx.db];
     let (byte, mask) = ((offset >> 3) as usize, 0x80u8 >> (offset & 7));
-    let old = match db.get_mut(key, now) {
+    let (old, changed) = match db.get_mut(key, now) {
         Some(o) => {
             let buf = make_buf(&mut o.value)?;
             let grew = buf.len() <= byte;
@@ -71,15 +72,15 @@ fn setbit(ctx: &mut Ctx) -> CmdResult {
                 buf.resize(byte + 1, 0);
             }
             let old = buf[byte] & mask != 0;
-            if grew || old != on {
+            let changed = grew || old != on;
+            if changed {
                 if on {
                     buf[byte] |= mask;
                 } else {
                     buf[byte] &= !mask;
                 }
-                *ctx.dirty += 1;
             }
-            old
+            (old, changed)
         }
         None => {
             let mut buf = vec![0; byte + 1];
@@ -87,10 +88,13 @@ fn setbit(ctx: &mut Ctx) -> CmdResult {
                 buf[byte] = mask;
             }
             db.set(key, Value::Buf(Box::new(buf)), false, now);
-            *ctx.dirty += 1;
-            false
+            (false, true)
         }
     };
+    if changed {
+        db.notify(notify::STRING, "setbit", key);
+        *ctx.dirty += 1;
+    }
     ctx.reply.int(old as i64);
     Ok(())
 }
@@ -296,8 +300,11 @@ fn bitop(ctx: &mut Ctx) -> CmdResult {
     let dest = args[2];
     if maxlen > 0 {
         db.set(dest, Value::Buf(Box::new(res)), false, now);
+        db.notify(notify::STRING, "set", dest);
         *ctx.dirty += 1;
-    } else if db.delete(dest, now) {
+    } else if db.remove(dest).is_some() {
+        // As Redis's `dbDelete`: even a key past its deadline is deleted (and `del`).
+        db.notify(notify::GENERIC, "del", dest);
         *ctx.dirty += 1;
     }
     ctx.reply.int(maxlen as i64);
@@ -540,6 +547,9 @@ fn bitfield_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
             changes
         }
     };
+    if changes > 0 {
+        db.notify(notify::STRING, "setbit", key);
+    }
     *ctx.dirty += changes;
     Ok(())
 }

@@ -4,6 +4,7 @@
 use crate::args::{int, is};
 use crate::codec::codec;
 use crate::command::{cmd, flags::*, CmdResult, Ctx, EngineCommand, Error, Keys, SYNTAX};
+use crate::db::notify;
 use crate::object::Object;
 
 pub const COMMANDS: &[EngineCommand] = &[
@@ -87,9 +88,13 @@ fn restore(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now;
     let key = ctx.args[1];
     let db = &mut ctx.dbs[ctx.db];
-    db.expire_if_needed(key, now);
-    if !replace && db.keys.contains_key(key) {
-        return Err(Error::new("BUSYKEY Target key name already exists."));
+    // As Redis: only without REPLACE is the key looked up (an expired one deleted, with
+    // its `expired` event); REPLACE deletes whatever is there, expired or not, below.
+    if !replace {
+        db.expire_if_needed(key, now);
+        if db.keys.contains_key(key) {
+            return Err(Error::new("BUSYKEY Target key name already exists."));
+        }
     }
     let value = match c.restore(ctx.args[3]) {
         Ok(v) => v,
@@ -107,6 +112,7 @@ fn restore(ctx: &mut Ctx) -> CmdResult {
     if deadline.is_some_and(|t| t <= now) {
         // Already expired: Redis deletes (REPLACE) or skips the key and replies OK.
         if existed {
+            db.notify(notify::GENERIC, "del", key);
             *ctx.dirty += 1;
         }
         ctx.reply.ok();
@@ -124,6 +130,7 @@ fn restore(ctx: &mut Ctx) -> CmdResult {
         }
     }
     db.insert_object(key, obj, deadline);
+    db.notify(notify::GENERIC, "restore", key);
     *ctx.dirty += 1;
     ctx.reply.ok();
     Ok(())

@@ -8,7 +8,7 @@
 use super::keyspace::{lookup_notouch, touch_for_write};
 use crate::args::{int, is};
 use crate::command::{cmd, flags::*, CmdResult, Ctx, EngineCommand, Error, Keys};
-use crate::db::Db;
+use crate::db::{notify, Db};
 use crate::rng::Rng;
 
 pub const COMMANDS: &[EngineCommand] = &[
@@ -205,8 +205,10 @@ fn expire_generic(ctx: &mut Ctx, basetime: i64, seconds: bool) -> CmdResult {
     if when <= now {
         // Already past: the key goes now (Redis propagates this as a DEL).
         db.remove(key);
+        db.notify(notify::GENERIC, "del", key);
     } else {
         db.set_expire(key, when);
+        db.notify(notify::GENERIC, "expire", key);
     }
     *ctx.dirty += 1;
     ctx.reply.int(1);
@@ -266,6 +268,7 @@ fn persist(ctx: &mut Ctx) -> CmdResult {
         None => false,
     };
     if removed {
+        db.notify(notify::GENERIC, "persist", key);
         *ctx.dirty += 1;
     }
     ctx.reply.int(removed as i64);

@@ -14,7 +14,7 @@ use crate::command::{
     cmd, flags::*, CmdResult, Ctx, EngineCommand, Error, Keys, NOT_FLOAT, NOT_INTEGER, OVERFLOW,
     SYNTAX, WRONGTYPE,
 };
-use crate::db::Db;
+use crate::db::{notify, Db};
 use crate::dict::{new_dict, scan_positions, Dict};
 use crate::glob::glob_match;
 use crate::object::Value;
@@ -72,8 +72,10 @@ pub(crate) fn read_hash<'a>(
 }
 
 /// The hash under `key` as a write command first looks at it (no statistics, nothing
-/// signalled).
-fn peek_hash<'a>(db: &'a Db, key: &[u8], now: i64) -> Result<Option<&'a Hash>, Error> {
+/// signalled). An expired key is deleted first, as Redis's `lookupKeyWrite` (which
+/// raises its `expired` event).
+fn peek_hash<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a Hash>, Error> {
+    db.expire_if_needed(key, now);
     match db.peek(key, now) {
         None => Ok(None),
         Some(o) => match &o.value {
@@ -207,6 +209,7 @@ fn hset_generic(ctx: &mut Ctx, hmset: bool) -> CmdResult {
             created += 1;
         }
     }
+    db.notify(notify::HASH, "hset", key);
     *ctx.dirty += ((ctx.args.len() - 2) / 2) as u64;
     if hmset {
         ctx.reply.ok();
@@ -234,6 +237,7 @@ fn hsetnx(ctx: &mut Ctx) -> CmdResult {
         return Ok(());
     }
     hash_mut(db, key, now)?.insert(ctx.args[2].into(), ctx.args[3].into());
+    db.notify(notify::HASH, "hset", key);
     *ctx.dirty += 1;
     ctx.reply.int(1);
     Ok(())
@@ -263,8 +267,11 @@ fn hdel(ctx: &mut Ctx) -> CmdResult {
             }
         }
     }
-    if h.is_empty() {
+    let emptied = h.is_empty();
+    db.notify(notify::HASH, "hdel", key);
+    if emptied {
         db.remove(key);
+        db.notify(notify::GENERIC, "del", key);
     }
     *ctx.dirty += deleted as u64;
     ctx.reply.int(deleted);
@@ -283,6 +290,7 @@ fn hincrby(ctx: &mut Ctx) -> CmdResult {
     };
     let new = old.checked_add(incr).ok_or(OVERFLOW)?;
     hash_mut(db, key, now)?.insert(field.into(), new.to_string().into_bytes().into());
+    db.notify(notify::HASH, "hincrby", key);
     *ctx.dirty += 1;
     ctx.reply.int(new);
     Ok(())
@@ -308,6 +316,7 @@ fn hincrbyfloat(ctx: &mut Ctx) -> CmdResult {
     }
     let text = ld::format_human(sum).into_bytes();
     hash_mut(db, key, now)?.insert(field.into(), text.clone().into_boxed_slice());
+    db.notify(notify::HASH, "hincrbyfloat", key);
     *ctx.dirty += 1;
     ctx.reply.bulk(&text);
     Ok(())

@@ -21,6 +21,7 @@
 
 use super::string::make_buf;
 use crate::command::{cmd, flags::*, CmdResult, Ctx, EngineCommand, Error, Keys, WRONGTYPE};
+use crate::db::notify;
 use crate::object::Value;
 
 pub const COMMANDS: &[EngineCommand] = &[
@@ -556,6 +557,9 @@ fn pfadd(ctx: &mut Ctx) -> CmdResult {
     if let Some(e) = error {
         return Err(e);
     }
+    if updated > 0 {
+        db.notify(notify::STRING, "pfadd", key);
+    }
     *ctx.dirty += updated;
     ctx.reply.int((updated > 0) as i64);
     Ok(())
@@ -650,6 +654,8 @@ fn pfmerge(ctx: &mut Ctx) -> CmdResult {
     if failed {
         return Err(corrupted());
     }
+    // Redis raises `pfadd` for PFMERGE too (a mass add, as its source puts it).
+    db.notify(notify::STRING, "pfadd", dst);
     *ctx.dirty += 1;
     ctx.reply.ok();
     Ok(())

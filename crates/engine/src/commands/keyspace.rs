@@ -9,7 +9,7 @@ use crate::command::{
     cmd, flags::*, CmdResult, Ctx, EngineCommand, Error, Handler, Keys, DB_INDEX, NO_SUCH_KEY,
     SYNTAX,
 };
-use crate::db::Db;
+use crate::db::{notify, Db};
 use crate::dict::scan_positions;
 use crate::glob::glob_match;
 use crate::object::{Object, Value};
@@ -304,6 +304,7 @@ fn del(ctx: &mut Ctx) -> CmdResult {
     let mut n = 0;
     for key in &ctx.args[1..] {
         if db.delete(key, now) {
+            db.notify(notify::GENERIC, "del", key);
             n += 1;
         }
     }
@@ -372,6 +373,8 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
         return Err(NO_SUCH_KEY);
     };
     db.insert_object(dst, obj, expire);
+    db.notify(notify::GENERIC, "rename_from", src);
+    db.notify(notify::GENERIC, "rename_to", dst);
     *ctx.dirty += 1;
     if nx {
         ctx.reply.int(1);
@@ -405,6 +408,8 @@ fn move_(ctx: &mut Ctx) -> CmdResult {
         return Ok(());
     };
     ctx.dbs[dst].insert_object(key, obj, expire);
+    ctx.dbs[src].notify(notify::GENERIC, "move_from", key);
+    ctx.dbs[dst].notify(notify::GENERIC, "move_to", key);
     *ctx.dirty += 1;
     ctx.reply.int(1);
     Ok(())
@@ -451,6 +456,7 @@ fn copy(ctx: &mut Ctx) -> CmdResult {
     }
     let obj = target.new_object(value, now);
     target.insert_object(newkey, obj, expire);
+    target.notify(notify::GENERIC, "copy_to", newkey);
     *ctx.dirty += 1;
     ctx.reply.int(1);
     Ok(())

@@ -20,7 +20,7 @@ use crate::command::{
     cmd, flags::*, CmdResult, Ctx, EngineCommand, Error, Keys, NOT_INTEGER, NO_SUCH_KEY, SYNTAX,
     TIMEOUT_NEGATIVE, WRONGTYPE,
 };
-use crate::db::Db;
+use crate::db::{notify, Db};
 use crate::object::Value;
 use redraft_resp::{parse_i64, Reply};
 use std::borrow::Cow;
@@ -112,8 +112,10 @@ pub(crate) fn read_list<'a>(
 }
 
 /// The list under `key` as a write command first looks at it: no statistics, nothing
-/// signalled (a command that changes nothing must not disturb WATCH).
-fn peek_list<'a>(db: &'a Db, key: &[u8], now: i64) -> Result<Option<&'a List>, Error> {
+/// signalled (a command that changes nothing must not disturb WATCH). An expired key is
+/// deleted first, as Redis's `lookupKeyWrite` (which raises its `expired` event).
+fn peek_list<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a List>, Error> {
+    db.expire_if_needed(key, now);
     match db.peek(key, now) {
         None => Ok(None),
         Some(o) => match &o.value {
@@ -151,6 +153,20 @@ fn pop_n(db: &mut Db, key: &[u8], now: i64, left: bool, count: usize) -> Vec<Box
         db.remove(key);
     }
     out
+}
+
+/// Raises the events of a pop from `key` (`lpop`/`rpop`, then `del` if the pop left
+/// the list empty and so deleted it), as Redis's `listElementsRemoved`.
+fn notify_popped(db: &mut Db, key: &[u8], left: bool) {
+    db.notify(notify::LIST, if left { "lpop" } else { "rpop" }, key);
+    if !db.keys.contains_key(key) {
+        db.notify(notify::GENERIC, "del", key);
+    }
+}
+
+/// Raises the event of a push onto `key`.
+fn notify_pushed(db: &mut Db, key: &[u8], left: bool) {
+    db.notify(notify::LIST, if left { "lpush" } else { "rpush" }, key);
 }
 
 /// Pushes onto `key` (creating the list if needed; the caller checked the type).
@@ -265,6 +281,7 @@ fn push_generic(ctx: &mut Ctx, left: bool, xx: bool) -> CmdResult {
     }
     let values = &ctx.args[2..];
     let len = push_values(db, key, now, left, values.iter().copied());
+    notify_pushed(db, key, left);
     *ctx.dirty += values.len() as u64;
     ctx.reply.int(len as i64);
     Ok(())
@@ -310,11 +327,13 @@ fn pop_generic(ctx: &mut Ctx, left: bool) -> CmdResult {
         Some(0) => ctx.reply.array(0),
         Some(n) => {
             let out = pop_n(db, key, now, left, n);
+            notify_popped(db, key, left);
             *ctx.dirty += out.len() as u64;
             bulks(ctx.reply, out.iter());
         }
         None => {
             let out = pop_n(db, key, now, left, 1);
+            notify_popped(db, key, left);
             *ctx.dirty += out.len() as u64;
             match out.first() {
                 Some(v) => ctx.reply.bulk(v),
@@ -399,6 +418,7 @@ fn lset(ctx: &mut Ctx) -> CmdResult {
     if let Some(l) = list_mut(db, key, now) {
         l[i] = ctx.args[3].into();
     }
+    db.notify(notify::LIST, "lset", key);
     *ctx.dirty += 1;
     ctx.reply.ok();
     Ok(())
@@ -431,6 +451,7 @@ fn linsert(ctx: &mut Ctx) -> CmdResult {
         l.insert(if after { p + 1 } else { p }, ctx.args[4].into());
         len = l.len();
     }
+    db.notify(notify::LIST, "linsert", key);
     *ctx.dirty += 1;
     ctx.reply.int(len as i64);
     Ok(())
@@ -482,8 +503,10 @@ fn lrem(ctx: &mut Ctx) -> CmdResult {
         debug_assert_eq!(n, l.len() + removed);
         empty = l.is_empty();
     }
+    db.notify(notify::LIST, "lrem", key);
     if empty {
         db.remove(key);
+        db.notify(notify::GENERIC, "del", key);
     }
     *ctx.dirty += removed as u64;
     ctx.reply.int(removed as i64);
@@ -518,8 +541,11 @@ fn ltrim(ctx: &mut Ctx) -> CmdResult {
         }
         empty = l.is_empty();
     }
+    // Raised even when nothing was trimmed, as Redis.
+    db.notify(notify::LIST, "ltrim", key);
     if empty {
         db.remove(key);
+        db.notify(notify::GENERIC, "del", key);
     }
     *ctx.dirty += removed as u64;
     ctx.reply.ok();
@@ -636,6 +662,8 @@ fn move_element(ctx: &mut Ctx, from_left: bool, to_left: bool) -> CmdResult {
         } else {
             l.push_back(value);
         }
+        notify_pushed(db, dst, to_left);
+        notify_popped(db, src, from_left);
         *ctx.dirty += 1;
         return Ok(());
     }
@@ -644,6 +672,9 @@ fn move_element(ctx: &mut Ctx, from_left: bool, to_left: bool) -> CmdResult {
         return Ok(());
     };
     push_values(db, dst, now, to_left, [&*value]);
+    // Redis pushes before it deletes an emptied source: the destination's event first.
+    notify_pushed(db, dst, to_left);
+    notify_popped(db, src, from_left);
     *ctx.dirty += 1;
     ctx.reply.bulk(&value);
     Ok(())
@@ -662,7 +693,7 @@ fn rpoplpush(ctx: &mut Ctx) -> CmdResult {
 
 fn lmove_generic(ctx: &mut Ctx, from_left: bool, to_left: bool) -> CmdResult {
     let now = ctx.now;
-    if peek_list(&ctx.dbs[ctx.db], ctx.args[1], now)?.is_none() {
+    if peek_list(&mut ctx.dbs[ctx.db], ctx.args[1], now)?.is_none() {
         ctx.reply.null();
         return Ok(());
     }
@@ -718,6 +749,7 @@ fn mpop_first(
             _ => continue,
         }
         let out = pop_n(db, key, now, left, count);
+        notify_popped(db, key, left);
         *ctx.dirty += out.len() as u64;
         ctx.reply.array(2);
         ctx.reply.bulk(key);
@@ -795,7 +827,7 @@ fn blmpop(ctx: &mut Ctx) -> CmdResult {
 
 fn blmove_generic(ctx: &mut Ctx, from_left: bool, to_left: bool) -> CmdResult {
     let now = ctx.now;
-    if peek_list(&ctx.dbs[ctx.db], ctx.args[1], now)?.is_none() {
+    if peek_list(&mut ctx.dbs[ctx.db], ctx.args[1], now)?.is_none() {
         // Redis replies a null bulk here when it may not block (a timeout, served by
         // the server, is a null array).
         return would_block(ctx, false);

@@ -10,6 +10,8 @@ pub mod hash;
 pub mod hyperloglog;
 pub mod keyspace;
 pub mod list;
+#[cfg(test)]
+mod notify_tests;
 pub mod set;
 pub mod sort;
 pub mod string;

@@ -17,7 +17,7 @@ use crate::args::is;
 use crate::command::{
     cmd, flags::*, CmdResult, Ctx, EngineCommand, Error, Keys, SYNTAX, WRONGTYPE,
 };
-use crate::db::Db;
+use crate::db::{notify, Db};
 use crate::dict::{new_dict, Dict};
 use crate::glob::glob_match;
 use crate::object::Value;
@@ -168,6 +168,9 @@ fn sadd(ctx: &mut Ctx) -> CmdResult {
     }
     let s = set_mut(db, key, now)?;
     let added = new.filter(|m| add_member(s, m)).count();
+    if added > 0 {
+        db.notify(notify::SET, "sadd", key);
+    }
     *ctx.dirty += added as u64;
     ctx.reply.int(added as i64);
     Ok(())
@@ -178,6 +181,8 @@ fn srem(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now;
     let key = ctx.args[1];
     let db = &mut ctx.dbs[ctx.db];
+    // A write meeting an expired key deletes it first (Redis's `lookupKeyWrite`).
+    db.expire_if_needed(key, now);
     let Some(s) = peek_set(db, key, now)? else {
         ctx.reply.int(0);
         return Ok(());
@@ -196,8 +201,11 @@ fn srem(ctx: &mut Ctx) -> CmdResult {
             }
         }
     }
-    if s.is_empty() {
+    let emptied = s.is_empty();
+    db.notify(notify::SET, "srem", key);
+    if emptied {
         db.remove(key);
+        db.notify(notify::GENERIC, "del", key);
     }
     *ctx.dirty += deleted as u64;
     ctx.reply.int(deleted);
@@ -209,6 +217,9 @@ fn smove(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now;
     let (src, dst, m) = (ctx.args[1], ctx.args[2], ctx.args[3]);
     let db = &mut ctx.dbs[ctx.db];
+    // Redis looks both keys up for writing (deleting expired ones) before any check.
+    db.expire_if_needed(src, now);
+    db.expire_if_needed(dst, now);
     let Some(s) = peek_set(db, src, now)? else {
         // A missing source wins over a destination of the wrong type.
         ctx.reply.int(0);
@@ -226,13 +237,17 @@ fn smove(ctx: &mut Ctx) -> CmdResult {
     }
     let s = set_mut(db, src, now)?;
     s.swap_remove(m);
-    if s.is_empty() {
+    let emptied = s.is_empty();
+    db.notify(notify::SET, "srem", src);
+    if emptied {
         db.remove(src);
+        db.notify(notify::GENERIC, "del", src);
     }
     *ctx.dirty += 1;
     let already = peek_set(db, dst, now)?.is_some_and(|d| d.contains_key(m));
     if !already {
         add_member(set_mut(db, dst, now)?, m);
+        db.notify(notify::SET, "sadd", dst);
         *ctx.dirty += 1;
     }
     ctx.reply.int(1);
@@ -249,6 +264,7 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now;
     let key = ctx.args[1];
     let db = &mut ctx.dbs[ctx.db];
+    db.expire_if_needed(key, now);
     if peek_set(db, key, now)?.is_none() {
         ctx.reply.null();
         return Ok(());
@@ -259,8 +275,11 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
         ctx.reply.null();
         return Ok(());
     };
-    if s.is_empty() {
+    let emptied = s.is_empty();
+    db.notify(notify::SET, "spop", key);
+    if emptied {
         db.remove(key);
+        db.notify(notify::GENERIC, "del", key);
     }
     *ctx.dirty += 1;
     ctx.reply.bulk(&m);
@@ -275,6 +294,7 @@ fn spop_count(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now;
     let key = ctx.args[1];
     let db = &mut ctx.dbs[ctx.db];
+    db.expire_if_needed(key, now);
     let Some(s) = peek_set(db, key, now)? else {
         ctx.reply.set(0);
         return Ok(());
@@ -286,7 +306,9 @@ fn spop_count(ctx: &mut Ctx) -> CmdResult {
     let size = s.len();
     if count >= size as u64 {
         reply_set(ctx.reply, &members(s));
+        db.notify(notify::SET, "spop", key);
         db.remove(key);
+        db.notify(notify::GENERIC, "del", key);
         *ctx.dirty += size as u64;
         return Ok(());
     }
@@ -299,6 +321,7 @@ fn spop_count(ctx: &mut Ctx) -> CmdResult {
             ctx.reply.bulk(&m);
         }
     }
+    db.notify(notify::SET, "spop", key);
     *ctx.dirty += count as u64;
     Ok(())
 }
@@ -502,15 +525,18 @@ fn union_diff(sets: &[Option<&Set>], diff: bool) -> Set {
 }
 
 /// Stores a computed set (or deletes the destination for an empty one) and replies its
-/// size, as the *STORE commands.
-fn store(ctx: &mut Ctx, dst: &[u8], result: Set) {
+/// size, as the *STORE commands; `event` is the command's keyspace event.
+fn store(ctx: &mut Ctx, dst: &[u8], result: Set, event: &'static str) {
     let now = ctx.now;
     let db = &mut ctx.dbs[ctx.db];
     let n = result.len();
     if n > 0 {
         db.set(dst, Value::Set(Box::new(result)), false, now);
+        db.notify(notify::SET, event, dst);
         *ctx.dirty += 1;
-    } else if db.delete(dst, now) {
+    } else if db.remove(dst).is_some() {
+        // As Redis's `dbDelete`: even a key past its deadline is deleted (and `del`).
+        db.notify(notify::GENERIC, "del", dst);
         *ctx.dirty += 1;
     }
     ctx.reply.int(n as i64);
@@ -565,7 +591,7 @@ fn sinterstore(ctx: &mut Ctx) -> CmdResult {
     for m in intersect(&sets, 0).unwrap_or_default() {
         add_member(&mut result, m);
     }
-    store(ctx, ctx.args[1], result);
+    store(ctx, ctx.args[1], result, "sinterstore");
     Ok(())
 }
 
@@ -575,7 +601,10 @@ fn sunion_diff(ctx: &mut Ctx, diff: bool, store_to: Option<&[u8]>) -> CmdResult 
     let sets = load_sets(&mut ctx.dbs[ctx.db], &ctx.args[first..], now)?;
     let result = union_diff(&sets, diff);
     match store_to {
-        Some(dst) => store(ctx, dst, result),
+        Some(dst) => {
+            let event = if diff { "sdiffstore" } else { "sunionstore" };
+            store(ctx, dst, result, event)
+        }
         None => reply_set(ctx.reply, &members(&result)),
     }
     Ok(())

@@ -18,7 +18,7 @@ use crate::args::is;
 use crate::command::{
     cmd, flags::*, CmdResult, Ctx, EngineCommand, Error, Keys, NOT_INTEGER, SYNTAX, WRONGTYPE,
 };
-use crate::db::Db;
+use crate::db::{notify, Db};
 use crate::object::Value;
 use crate::zset::ZSet;
 use redraft_resp::parse_i64;
@@ -370,8 +370,11 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
             }
             if outputlen > 0 {
                 db.set(dst, Value::List(Box::new(list)), false, now);
+                db.notify(notify::LIST, "sortstore", dst);
                 *ctx.dirty += outputlen as u64;
-            } else if db.delete(dst, now) {
+            } else if db.remove(dst).is_some() {
+                // As Redis's `dbDelete`: even a key past its deadline goes (and `del`).
+                db.notify(notify::GENERIC, "del", dst);
                 *ctx.dirty += 1;
             }
             ctx.reply.int(outputlen as i64);

@@ -15,7 +15,7 @@ use crate::command::{
     cmd, flags::*, CmdResult, Ctx, EngineCommand, Error, Keys, NOT_FLOAT, NOT_INTEGER, OVERFLOW,
     STRING_TOO_LONG, SYNTAX, WRONGTYPE,
 };
-use crate::db::Db;
+use crate::db::{notify, Db};
 use crate::object::Value;
 use redraft_resp::{parse_i64, Reply};
 
@@ -239,8 +239,10 @@ fn set(ctx: &mut Ctx) -> CmdResult {
         return Ok(());
     }
     db.set(key, Value::string(ctx.args[2]), o.keepttl, now);
+    db.notify(notify::STRING, "set", key);
     if let Some(t) = deadline {
         db.set_expire(key, t);
+        db.notify(notify::GENERIC, "expire", key);
     }
     *ctx.dirty += 1;
     if !o.get {
@@ -259,6 +261,7 @@ fn setnx(ctx: &mut Ctx) -> CmdResult {
         return Ok(());
     }
     db.set(key, Value::string(ctx.args[2]), false, now);
+    db.notify(notify::STRING, "set", key);
     *ctx.dirty += 1;
     ctx.reply.int(1);
     Ok(())
@@ -271,7 +274,9 @@ fn set_with_expire(ctx: &mut Ctx, unit: ExpireUnit) -> CmdResult {
     let key = ctx.args[1];
     let db = &mut ctx.dbs[ctx.db];
     db.set(key, Value::string(ctx.args[3]), false, now);
+    db.notify(notify::STRING, "set", key);
     db.set_expire(key, deadline);
+    db.notify(notify::GENERIC, "expire", key);
     *ctx.dirty += 1;
     ctx.reply.ok();
     Ok(())
@@ -295,6 +300,7 @@ fn getset(ctx: &mut Ctx) -> CmdResult {
     db.expire_if_needed(key, now);
     reply_value(db, key, now, ctx.reply)?;
     db.set(key, Value::string(ctx.args[2]), false, now);
+    db.notify(notify::STRING, "set", key);
     *ctx.dirty += 1;
     Ok(())
 }
@@ -307,6 +313,7 @@ fn getdel(ctx: &mut Ctx) -> CmdResult {
     db.expire_if_needed(key, now);
     if reply_value(db, key, now, ctx.reply)? {
         db.remove(key);
+        db.notify(notify::GENERIC, "del", key);
         *ctx.dirty += 1;
     }
     Ok(())
@@ -339,14 +346,17 @@ fn getex(ctx: &mut Ctx) -> CmdResult {
     match deadline {
         Some(t) if absolute && t <= now => {
             db.remove(key);
+            db.notify(notify::GENERIC, "del", key);
             *ctx.dirty += 1;
         }
         Some(t) => {
             db.set_expire(key, t);
+            db.notify(notify::GENERIC, "expire", key);
             *ctx.dirty += 1;
         }
         None => {
             if o.persist && db.persist(key) {
+                db.notify(notify::GENERIC, "persist", key);
                 *ctx.dirty += 1;
             }
         }
@@ -389,6 +399,7 @@ fn mset_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
     }
     for pair in ctx.args[1..].chunks(2) {
         db.set(pair[0], Value::string(pair[1]), false, now);
+        db.notify(notify::STRING, "set", pair[0]);
     }
     *ctx.dirty += (ctx.args.len() / 2) as u64;
     if nx {
@@ -431,6 +442,7 @@ fn append(ctx: &mut Ctx) -> CmdResult {
             tail.len()
         }
     };
+    db.notify(notify::STRING, "append", key);
     *ctx.dirty += 1;
     ctx.reply.int(len as i64);
     Ok(())
@@ -512,6 +524,7 @@ fn setrange(ctx: &mut Ctx) -> CmdResult {
             end
         }
     };
+    db.notify(notify::STRING, "setrange", key);
     *ctx.dirty += 1;
     ctx.reply.int(len as i64);
     Ok(())
@@ -540,6 +553,7 @@ fn incr_by(ctx: &mut Ctx, incr: i64) -> CmdResult {
             incr
         }
     };
+    db.notify(notify::STRING, "incrby", key);
     *ctx.dirty += 1;
     ctx.reply.int(new);
     Ok(())
@@ -595,6 +609,7 @@ fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
         Some(o) => o.value = value,
         None => db.set(key, value, false, now),
     }
+    db.notify(notify::STRING, "incrbyfloat", key);
     *ctx.dirty += 1;
     Ok(())
 }

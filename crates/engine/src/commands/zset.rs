@@ -21,7 +21,7 @@ use crate::args::{int, is};
 use crate::command::{
     cmd, flags::*, CmdResult, Ctx, EngineCommand, Error, Keys, SYNTAX, TIMEOUT_NEGATIVE, WRONGTYPE,
 };
-use crate::db::Db;
+use crate::db::{notify, Db};
 use crate::dict::{scan_positions, Dict};
 use crate::glob::glob_match;
 use crate::object::Value;
@@ -821,6 +821,9 @@ fn zadd_generic(ctx: &mut Ctx, mut f: AddFlags) -> CmdResult {
             db.set(key, Value::ZSet(Box::new(zs)), false, now);
         }
     }
+    if added + updated > 0 {
+        db.notify(notify::ZSET, if f.incr { "zincr" } else { "zadd" }, key);
+    }
     *ctx.dirty += (added + updated) as u64;
     if nan {
         return Err(Error::err("resulting score is not a number (NaN)"));
@@ -1068,7 +1071,7 @@ fn zrange_generic(
         Some(zs) => zs,
         None => {
             if store {
-                finish_store(ctx, args[1], None);
+                finish_store(ctx, args[1], None, "zrangestore");
             } else {
                 ctx.reply.array(0);
             }
@@ -1089,7 +1092,7 @@ fn zrange_generic(
             dst.insert(m, s);
         }
         let dst = (!dst.is_empty()).then_some(dst);
-        finish_store(ctx, args[1], dst);
+        finish_store(ctx, args[1], dst, "zrangestore");
     } else {
         reply_elements(ctx.reply, items.into_iter(), withscores);
     }
@@ -1182,20 +1185,23 @@ fn select_range<'z>(
 }
 
 /// Stores a computed set under `dst` (or deletes `dst` for an empty result) and replies
-/// with its size, as the STORE variants do.
-fn finish_store(ctx: &mut Ctx, dst: &[u8], zs: Option<ZSet>) {
+/// with its size, as the STORE variants do; `event` is the command's keyspace event.
+fn finish_store(ctx: &mut Ctx, dst: &[u8], zs: Option<ZSet>, event: &'static str) {
     let now = ctx.now;
     let db = &mut ctx.dbs[ctx.db];
     match zs {
         Some(zs) => {
             let n = zs.len();
             db.set(dst, Value::ZSet(Box::new(zs)), false, now);
+            db.notify(notify::ZSET, event, dst);
             *ctx.dirty += 1;
             ctx.reply.int(n as i64);
         }
         None => {
             ctx.reply.int(0);
-            if db.delete(dst, now) {
+            // As Redis's `dbDelete`: even a key past its deadline is deleted (and `del`).
+            if db.remove(dst).is_some() {
+                db.notify(notify::GENERIC, "del", dst);
                 *ctx.dirty += 1;
             }
         }
@@ -1224,8 +1230,12 @@ fn zrem(ctx: &mut Ctx) -> CmdResult {
             zs.is_empty()
         }
     };
+    if deleted > 0 {
+        db.notify(notify::ZSET, "zrem", key);
+    }
     if emptied {
         db.remove(key);
+        db.notify(notify::GENERIC, "del", key);
     }
     *ctx.dirty += deleted as u64;
     ctx.reply.int(deleted);
@@ -1253,6 +1263,11 @@ fn zremrangebylex(ctx: &mut Ctx) -> CmdResult {
 
 fn zremrange_generic(ctx: &mut Ctx, spec: Spec) -> CmdResult {
     let (now, key) = (ctx.now, ctx.args[1]);
+    let event = match spec {
+        Spec::Rank(..) => "zremrangebyrank",
+        Spec::Score(_) => "zremrangebyscore",
+        Spec::Lex(_) => "zremrangebylex",
+    };
     let db = &mut ctx.dbs[ctx.db];
     let Some(zs) = write_zset(db, key, now)? else {
         ctx.reply.int(0);
@@ -1292,8 +1307,13 @@ fn zremrange_generic(ctx: &mut Ctx, spec: Spec) -> CmdResult {
         },
     };
     let deleted = zs.remove_range(start, end, |_, _| {});
-    if zs.is_empty() {
+    let emptied = zs.is_empty();
+    if deleted > 0 {
+        db.notify(notify::ZSET, event, key);
+    }
+    if emptied {
         db.remove(key);
+        db.notify(notify::GENERIC, "del", key);
     }
     *ctx.dirty += deleted as u64;
     ctx.reply.int(deleted as i64);
@@ -1378,8 +1398,13 @@ fn generic_zpop(ctx: &mut Ctx, keys: &[&[u8]], max: bool, count: i64, how: PopRe
         reply.bulk(m);
         reply.double(*s);
     }
-    if zs.is_empty() {
+    let emptied = zs.is_empty();
+    if n > 0 {
+        db.notify(notify::ZSET, if max { "zpopmax" } else { "zpopmin" }, key);
+    }
+    if emptied {
         db.remove(key);
+        db.notify(notify::GENERIC, "del", key);
     }
     *ctx.dirty += n as u64;
     Ok(())
@@ -1511,9 +1536,11 @@ fn blocking_zpop(
 ) -> CmdResult {
     parse_timeout(ctx.args[timeout_idx], ctx.now)?;
     let now = ctx.now;
-    let db = &ctx.dbs[ctx.db];
+    let db = &mut ctx.dbs[ctx.db];
     let mut found = None;
     for &key in keys {
+        // Looked up for writing, as Redis: an expired key is deleted.
+        db.expire_if_needed(key, now);
         match db.peek(key, now) {
             None => continue,
             Some(o) => match &o.value {
@@ -1944,7 +1971,12 @@ fn zsetop(ctx: &mut Ctx, store: bool, numkeys_idx: usize, op: SetOp, card_only: 
         }
         zs.convert_to_listpack_if_fits();
         let zs = (!zs.is_empty()).then_some(zs);
-        finish_store(ctx, args[1], zs);
+        let event = match op {
+            SetOp::Union => "zunionstore",
+            SetOp::Inter => "zinterstore",
+            SetOp::Diff => "zdiffstore",
+        };
+        finish_store(ctx, args[1], zs, event);
     } else {
         reply_elements(ctx.reply, result.into_iter(), withscores);
     }
