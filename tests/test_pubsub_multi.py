@@ -208,3 +208,26 @@ def test_watch_with_redis_py_transaction(r):
     for t in threads:
         t.join()
     assert int(r.get("counter")) == 200
+
+
+def test_keyspace_notifications(server):
+    c = server.client()
+    c.config_set("notify-keyspace-events", "KEA")
+    assert c.config_get("notify-keyspace-events")["notify-keyspace-events"] in ("AKE", "KEA")
+    sub = server.raw()
+    sub.cmd("PSUBSCRIBE", "__key*__:*")
+    c.set("nk", "v")
+    c.expire("nk", 100)
+    c.delete("nk")
+    c.set("gone", "v", px=50)
+    got = [sub.reply() for _ in range(6)]
+    assert got[0] == b"*4\r\n$8\r\npmessage\r\n$10\r\n__key*__:*\r\n$17\r\n__keyspace@0__:nk\r\n$3\r\nset\r\n"
+    assert got[1] == b"*4\r\n$8\r\npmessage\r\n$10\r\n__key*__:*\r\n$18\r\n__keyevent@0__:set\r\n$2\r\nnk\r\n"
+    assert b"expire" in got[2] and b"expire" in got[3] and b"del" in got[4] and b"del" in got[5]
+    # The active expire cycle announces `expired`.
+    events = [sub.reply() for _ in range(6)]
+    assert events[5] == b"*4\r\n$8\r\npmessage\r\n$10\r\n__key*__:*\r\n$22\r\n__keyevent@0__:expired\r\n$4\r\ngone\r\n"
+    c.config_set("notify-keyspace-events", "")
+    with pytest.raises(redis.ResponseError, match="Invalid event class"):
+        c.config_set("notify-keyspace-events", "Q")
+    sub.close()
