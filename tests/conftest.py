@@ -69,8 +69,24 @@ class Server:
         return Raw(self.port)
 
 
+_TEMP_DIRS = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_temp_dirs():
+    yield
+    for d in _TEMP_DIRS:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def _mkdtemp(prefix):
+    d = tempfile.mkdtemp(prefix=prefix)
+    _TEMP_DIRS.append(d)
+    return d
+
+
 def start_redraft(*extra, tmp=None):
-    tmp = tmp or tempfile.mkdtemp(prefix="redraft-test-")
+    tmp = tmp or _mkdtemp("redraft-test-")
     port = free_port()
     argv = [BIN, "--port", str(port), "--dir", os.path.join(tmp, "data"), "--save", "",
             "--enable-debug-command", "yes", *extra]
@@ -81,7 +97,7 @@ def start_redis(*extra):
     exe = shutil.which("redis-server")
     if not exe:
         pytest.skip("redis-server is not installed")
-    tmp = tempfile.mkdtemp(prefix="redis-ref-")
+    tmp = _mkdtemp("redis-ref-")
     port = free_port()
     argv = [exe, "--port", str(port), "--bind", "127.0.0.1", "--dir", tmp, "--save", "",
             "--appendonly", "no", "--enable-debug-command", "yes", *extra]

@@ -14,7 +14,7 @@ import time
 import pytest
 import redis
 
-from conftest import BIN, free_port, start_redis, start_redraft, wait_port
+from conftest import BIN, _mkdtemp, free_port, start_redis, start_redraft
 
 VECTORS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "test-vectors")
 EXPECTED = os.path.join(VECTORS, "redis-7.0.15", "dump.expected.json")
@@ -22,7 +22,7 @@ EXPECTED = os.path.join(VECTORS, "redis-7.0.15", "dump.expected.json")
 
 def with_file(src, *extra):
     """A redraft whose data directory starts with a copy of `src` as dump.rdb."""
-    tmp = tempfile.mkdtemp(prefix="redraft-rdb-")
+    tmp = _mkdtemp("redraft-rdb-")
     data = os.path.join(tmp, "data")
     os.makedirs(data)
     shutil.copy(src, os.path.join(data, "dump.rdb"))
@@ -94,7 +94,7 @@ def test_loads_redis_test_assets(name):
 
 @pytest.mark.parametrize("name", ["corrupt_ziplist.rdb"])
 def test_corrupt_file_refused_and_untouched(name):
-    tmp = tempfile.mkdtemp(prefix="redraft-rdb-")
+    tmp = _mkdtemp("redraft-rdb-")
     data = os.path.join(tmp, "data")
     os.makedirs(data)
     path = os.path.join(data, "dump.rdb")
@@ -107,7 +107,7 @@ def test_corrupt_file_refused_and_untouched(name):
 
 
 def test_bad_checksum_refused():
-    tmp = tempfile.mkdtemp(prefix="redraft-rdb-")
+    tmp = _mkdtemp("redraft-rdb-")
     shutil.copy(os.path.join(VECTORS, "generated", "minimal-v10-bad-checksum.rdb"), os.path.join(tmp, "dump.rdb"))
     out = subprocess.run([BIN, "--port", str(free_port()), "--dir", tmp], capture_output=True, text=True, timeout=20)
     assert out.returncode != 0 and ("checksum" in out.stderr.lower() or "crc" in out.stderr.lower()), out.stderr
