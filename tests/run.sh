@@ -10,6 +10,7 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 command -v ruby >/dev/null 2>&1 && ruby -e 'require "redis"' >/dev/null 2>&1 || need+=(ruby-redis)
 command -v python3 >/dev/null 2>&1 || need+=(python3 python3-pip)
+command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   apt-get update -qq
@@ -20,4 +21,5 @@ python3 -c 'import redis, pytest' >/dev/null 2>&1 || python3 -m pip install -q r
 cargo build --workspace --quiet
 cargo test --workspace --quiet
 ruby tests/ruby/test_redis_rb.rb
+(cd tests/node && { [ -d node_modules/ioredis ] || npm install --no-audit --no-fund --silent; } && node --test)
 python3 -m pytest -q tests/
