@@ -231,3 +231,21 @@ def test_keyspace_notifications(server):
     with pytest.raises(redis.ResponseError, match="Invalid event class"):
         c.config_set("notify-keyspace-events", "Q")
     sub.close()
+
+
+def test_redis_py_resp3_and_resp2_subscribers_at_once(server):
+    r3 = redis.Redis(port=server.port, protocol=3)
+    r2 = redis.Redis(port=server.port)
+    p3, p2 = r3.pubsub(), r2.pubsub()
+    p3.subscribe("both")
+    p2.subscribe("both")
+    assert p3.get_message(timeout=5)["type"] == "subscribe"
+    assert p2.get_message(timeout=5)["type"] == "subscribe"
+    assert r2.publish("both", "hi") == 2
+    assert p3.get_message(timeout=5)["data"] == b"hi"
+    assert p2.get_message(timeout=5)["data"] == b"hi"
+    assert r3.hgetall("none") == {}
+    r3.hset("h3", "f", "v")
+    assert r3.hgetall("h3") == {b"f": b"v"}
+    p3.close()
+    p2.close()
