@@ -15,10 +15,16 @@
 
 #![forbid(unsafe_code)]
 
+pub mod aof;
 pub mod rdb;
 
 pub use rdb::{
     dump_payload, load, load_with, restore_payload, try_dump_payload, write_rdb, Checksum,
     LoadInfo, LoadOptions, RdbError, RdbErrorKind, RdbValue, RdbWriter, Record, StreamConsumer,
     StreamEntry, StreamGroup, StreamId, StreamPendingEntry, StreamValue, WriterOptions,
+};
+
+pub use aof::{
+    load_file, load_plan, plan, read_commands, AofError, AofErrorKind, AofFile, AofIncr, AofKind,
+    AofSink, LoadPlan, Manifest, ReadOutcome,
 };
