@@ -56,7 +56,8 @@ pub mod notify {
     pub const MODULE: u32 = 1 << 13; // d
     pub const NEW: u32 = 1 << 14; // n
     /// 'A': every class but key-miss and new.
-    pub const ALL: u32 = GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
+    pub const ALL: u32 =
+        GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
 
     const LETTERS: &[(char, u32)] = &[
         ('K', KEYSPACE),
@@ -99,7 +100,12 @@ pub mod notify {
                 }
             }
         }
-        for (c, f) in [('K', KEYSPACE), ('E', KEYEVENT), ('m', KEY_MISS), ('n', NEW)] {
+        for (c, f) in [
+            ('K', KEYSPACE),
+            ('E', KEYEVENT),
+            ('m', KEY_MISS),
+            ('n', NEW),
+        ] {
             if flags & f != 0 {
                 s.push(c);
             }
@@ -277,7 +283,9 @@ impl Db {
 
     /// Raises a keyspace event (Redis's `notifyKeyspaceEvent`) if its class is enabled.
     pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
-        if self.notify_flags & class != 0 && self.notify_flags & (notify::KEYSPACE | notify::KEYEVENT) != 0 {
+        if self.notify_flags & class != 0
+            && self.notify_flags & (notify::KEYSPACE | notify::KEYEVENT) != 0
+        {
             self.events.push((event, key.into()));
         }
     }

@@ -737,7 +737,8 @@ impl Settings {
             latency_threshold_ms: int("latency-monitor-threshold").max(0) as u64,
             debug_command: c.get("enable-debug-command").to_string(),
             pubsub_limits: output_limits(c.get("client-output-buffer-limit"), "pubsub"),
-            notify_flags: redraft_engine::db::notify::parse(c.get("notify-keyspace-events")).unwrap_or(0),
+            notify_flags: redraft_engine::db::notify::parse(c.get("notify-keyspace-events"))
+                .unwrap_or(0),
         }
     }
 }

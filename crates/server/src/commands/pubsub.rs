@@ -357,7 +357,12 @@ pub fn publish_message(ps: &mut PubSub, channel: &[u8], message: &[u8]) -> usize
             resp3: None,
         };
         for c in subs.values() {
-            deliver(limits, &mut disconnections, c, enc.get(c.resp3.load(Ordering::Relaxed)));
+            deliver(
+                limits,
+                &mut disconnections,
+                c,
+                enc.get(c.resp3.load(Ordering::Relaxed)),
+            );
             n += 1;
         }
     }
@@ -373,7 +378,12 @@ pub fn publish_message(ps: &mut PubSub, channel: &[u8], message: &[u8]) -> usize
             resp3: None,
         };
         for c in subs.values() {
-            deliver(limits, &mut disconnections, c, enc.get(c.resp3.load(Ordering::Relaxed)));
+            deliver(
+                limits,
+                &mut disconnections,
+                c,
+                enc.get(c.resp3.load(Ordering::Relaxed)),
+            );
             n += 1;
         }
     }
