@@ -331,3 +331,4 @@ def test_failing_disk_refuses_writes_keeps_reads():
             s.proc.wait()
     finally:
         subprocess.run(["umount", mnt])
+        os.rmdir(mnt)

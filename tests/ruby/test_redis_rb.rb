@@ -4,6 +4,7 @@ require "minitest/autorun"
 require "redis"
 require "socket"
 require "tmpdir"
+require "fileutils"
 
 BIN = ENV["REDRAFT_BIN"] || File.expand_path("../../target/debug/redraft", __dir__)
 
@@ -21,13 +22,14 @@ class RedisRbTest < Minitest::Test
       sleep 0.02
       retry
     end
-    [pid, port]
+    [pid, port, dir]
   end
 
-  PID, PORT = start_server
+  PID, PORT, DIR = start_server
   Minitest.after_run do
     Process.kill("TERM", PID)
     Process.wait(PID)
+    FileUtils.rm_rf(DIR)
   end
 
   def setup
