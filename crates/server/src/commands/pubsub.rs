@@ -233,46 +233,40 @@ fn drop_pattern(ps: &mut PubSub, p: &[u8], id: u64) {
 }
 
 fn unsubscribe(call: &mut Call) -> CmdResult {
-    let id = call.sess.client.id;
-    let targets: Vec<Box<[u8]>> = if call.args.len() == 1 {
-        call.sess.subs.channels.iter().cloned().collect()
-    } else {
-        call.args[1..]
-            .iter()
-            .map(|c| Box::<[u8]>::from(*c))
-            .collect()
-    };
-    if targets.is_empty() {
-        confirm(call.reply, "unsubscribe", None, call.sess.subs.count());
-    }
-    for ch in targets {
-        if call.sess.subs.channels.shift_remove(&ch) {
-            drop_channel(&mut call.core.pubsub, &ch, id);
-        }
-        confirm(call.reply, "unsubscribe", Some(&ch), call.sess.subs.count());
-    }
-    sync_meta(call);
-    Ok(())
+    unsubscribe_generic(call, false)
 }
 
 fn punsubscribe(call: &mut Call) -> CmdResult {
+    unsubscribe_generic(call, true)
+}
+
+/// UNSUBSCRIBE / PUNSUBSCRIBE: the named channels (patterns), or all of them.
+fn unsubscribe_generic(call: &mut Call, patterns: bool) -> CmdResult {
     let id = call.sess.client.id;
-    let targets: Vec<Box<[u8]>> = if call.args.len() == 1 {
-        call.sess.subs.patterns.iter().cloned().collect()
+    let kind = if patterns {
+        "punsubscribe"
     } else {
-        call.args[1..]
+        "unsubscribe"
+    };
+    let targets: Vec<Box<[u8]>> = match (call.args.len(), patterns) {
+        (1, false) => call.sess.subs.channels.iter().cloned().collect(),
+        (1, true) => call.sess.subs.patterns.iter().cloned().collect(),
+        _ => call.args[1..]
             .iter()
             .map(|c| Box::<[u8]>::from(*c))
-            .collect()
+            .collect(),
     };
     if targets.is_empty() {
-        confirm(call.reply, "punsubscribe", None, call.sess.subs.count());
+        confirm(call.reply, kind, None, call.sess.subs.count());
     }
-    for p in targets {
-        if call.sess.subs.patterns.shift_remove(&p) {
-            drop_pattern(&mut call.core.pubsub, &p, id);
+    for name in targets {
+        let ps = &mut call.core.pubsub;
+        if patterns && call.sess.subs.patterns.shift_remove(&name) {
+            drop_pattern(ps, &name, id);
+        } else if !patterns && call.sess.subs.channels.shift_remove(&name) {
+            drop_channel(ps, &name, id);
         }
-        confirm(call.reply, "punsubscribe", Some(&p), call.sess.subs.count());
+        confirm(call.reply, kind, Some(&name), call.sess.subs.count());
     }
     sync_meta(call);
     Ok(())
