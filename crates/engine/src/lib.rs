@@ -13,6 +13,8 @@ pub mod dict;
 pub mod glob;
 pub mod object;
 pub mod rng;
+#[cfg(test)]
+mod testutil;
 pub mod zset;
 
 pub use command::{cmd, flags, CmdResult, Command, Ctx, EngineCommand, Error, Handler, Keys};

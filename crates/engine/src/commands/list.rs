@@ -985,38 +985,11 @@ mod tests {
     use super::*;
     use crate::{Engine, Protocol};
 
-    const NOW: i64 = 1_700_000_000_000;
+    use crate::testutil::{bulks, run, run3, words, NOW, WRONGTYPE_ERR};
 
     fn exec(e: &mut Engine, proto: Protocol, may_block: bool, args: &[&[u8]]) -> (String, bool) {
-        let mut reply = Reply::new(proto);
-        let blocked = e.apply_entry(0, NOW, 1, &[args], &mut reply, may_block);
-        (String::from_utf8_lossy(&reply.buf).into_owned(), blocked)
+        crate::testutil::exec_entry(e, proto, 1, may_block, args)
     }
-
-    fn words(line: &str) -> Vec<&[u8]> {
-        line.split(' ').map(str::as_bytes).collect()
-    }
-
-    /// Runs a command line (split on spaces) as a RESP2 client inside MULTI would: no
-    /// blocking.
-    fn run(e: &mut Engine, line: &str) -> String {
-        exec(e, Protocol::Resp2, false, &words(line)).0
-    }
-
-    fn run3(e: &mut Engine, line: &str) -> String {
-        exec(e, Protocol::Resp3, false, &words(line)).0
-    }
-
-    fn bulks(items: &[&str]) -> String {
-        let mut s = format!("*{}\r\n", items.len());
-        for i in items {
-            s.push_str(&format!("${}\r\n{}\r\n", i.len(), i));
-        }
-        s
-    }
-
-    const WRONGTYPE_ERR: &str =
-        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
     const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
 
     #[test]

@@ -628,39 +628,8 @@ fn sdiffstore(ctx: &mut Ctx) -> CmdResult {
 
 #[cfg(test)]
 mod tests {
+    use crate::testutil::*;
     use crate::{Engine, Protocol};
-    use redraft_resp::Reply;
-
-    const NOW: i64 = 1_700_000_000_000;
-
-    fn exec(e: &mut Engine, proto: Protocol, seed: u64, args: &[&[u8]]) -> String {
-        let mut reply = Reply::new(proto);
-        e.apply_entry(0, NOW, seed, &[args], &mut reply, false);
-        String::from_utf8_lossy(&reply.buf).into_owned()
-    }
-
-    fn words(line: &str) -> Vec<&[u8]> {
-        line.split(' ').map(str::as_bytes).collect()
-    }
-
-    fn run(e: &mut Engine, line: &str) -> String {
-        exec(e, Protocol::Resp2, 1, &words(line))
-    }
-
-    fn run3(e: &mut Engine, line: &str) -> String {
-        exec(e, Protocol::Resp3, 1, &words(line))
-    }
-
-    fn bulks(items: &[&str]) -> String {
-        let mut s = format!("*{}\r\n", items.len());
-        for i in items {
-            s.push_str(&format!("${}\r\n{}\r\n", i.len(), i));
-        }
-        s
-    }
-
-    const WRONGTYPE_ERR: &str =
-        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
 
     #[test]
     fn add_remove_and_order() {

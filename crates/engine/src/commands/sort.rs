@@ -413,32 +413,9 @@ fn compare(a: &Item, b: &Item, alpha: bool, bypattern: bool, storing: bool) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Engine, Protocol};
-    use redraft_resp::Reply;
+    use crate::Engine;
 
-    const NOW: i64 = 1_700_000_000_000;
-
-    fn words(line: &str) -> Vec<&[u8]> {
-        line.split(' ').map(str::as_bytes).collect()
-    }
-
-    fn exec(e: &mut Engine, proto: Protocol, args: &[&[u8]]) -> String {
-        let mut reply = Reply::new(proto);
-        e.apply_entry(0, NOW, 1, &[args], &mut reply, false);
-        String::from_utf8_lossy(&reply.buf).into_owned()
-    }
-
-    fn run(e: &mut Engine, line: &str) -> String {
-        exec(e, Protocol::Resp2, &words(line))
-    }
-
-    fn bulks(items: &[&str]) -> String {
-        let mut s = format!("*{}\r\n", items.len());
-        for i in items {
-            s.push_str(&format!("${}\r\n{}\r\n", i.len(), i));
-        }
-        s
-    }
+    use crate::testutil::{bulks, run, words, NOW};
 
     #[test]
     fn numeric_and_alpha() {
