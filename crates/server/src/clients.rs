@@ -182,7 +182,14 @@ impl Clients {
         self.map.lock().len()
     }
 
+    /// Every connected client. A killed client is gone at once, as in Redis (its task
+    /// may not have finished closing yet).
     pub fn all(&self) -> Vec<Arc<Client>> {
-        self.map.lock().values().cloned().collect()
+        self.map
+            .lock()
+            .values()
+            .filter(|c| !c.is_killed())
+            .cloned()
+            .collect()
     }
 }

@@ -217,20 +217,26 @@ pub static PARAMS: &[Param] = &[
         Kind::Enum(&["no", "yes", "clients"]),
         "no",
     ),
-    compat(
+    p(
         "appendfsync",
         Kind::Enum(&["always", "everysec", "no"]),
         "everysec",
+        true,
     ),
-    compat("appendfilename", Kind::Str, "appendonly.aof"),
-    compat("appenddirname", Kind::Str, "appendonlydir"),
+    p("appendfilename", Kind::Str, "appendonly.aof", false),
+    p("appenddirname", Kind::Str, "appendonlydir", false),
     compat("no-appendfsync-on-rewrite", YESNO, "no"),
-    compat("auto-aof-rewrite-percentage", NONNEG, "100"),
-    compat("auto-aof-rewrite-min-size", Kind::Memory(0), "67108864"),
-    compat("aof-load-truncated", YESNO, "yes"),
-    compat("aof-use-rdb-preamble", YESNO, "yes"),
+    p("auto-aof-rewrite-percentage", NONNEG, "100", true),
+    p(
+        "auto-aof-rewrite-min-size",
+        Kind::Memory(0),
+        "67108864",
+        true,
+    ),
+    p("aof-load-truncated", YESNO, "yes", true),
+    p("aof-use-rdb-preamble", YESNO, "yes", true),
     compat("aof-rewrite-incremental-fsync", YESNO, "yes"),
-    compat("aof-timestamp-enabled", YESNO, "no"),
+    p("aof-timestamp-enabled", YESNO, "no", true),
     compat(
         "client-output-buffer-limit",
         Kind::Str,
@@ -709,6 +715,16 @@ pub struct Settings {
     pub pubsub_limits: (u64, u64, u64),
     /// `notify-keyspace-events` as flags.
     pub notify_flags: u32,
+    /// The AOF directives (see `crate::aof`).
+    pub appendonly: bool,
+    pub appendfsync: crate::aof::Fsync,
+    pub appendfilename: String,
+    pub appenddirname: String,
+    pub aof_use_rdb_preamble: bool,
+    pub aof_load_truncated: bool,
+    pub aof_timestamp_enabled: bool,
+    pub auto_aof_rewrite_percentage: u64,
+    pub auto_aof_rewrite_min_size: u64,
 }
 
 impl Settings {
@@ -739,6 +755,15 @@ impl Settings {
             pubsub_limits: output_limits(c.get("client-output-buffer-limit"), "pubsub"),
             notify_flags: redraft_engine::db::notify::parse(c.get("notify-keyspace-events"))
                 .unwrap_or(0),
+            appendonly: c.get("appendonly") == "yes",
+            appendfsync: crate::aof::Fsync::parse(c.get("appendfsync")),
+            appendfilename: c.get("appendfilename").to_string(),
+            appenddirname: c.get("appenddirname").to_string(),
+            aof_use_rdb_preamble: c.get("aof-use-rdb-preamble") == "yes",
+            aof_load_truncated: c.get("aof-load-truncated") == "yes",
+            aof_timestamp_enabled: c.get("aof-timestamp-enabled") == "yes",
+            auto_aof_rewrite_percentage: int("auto-aof-rewrite-percentage").max(0) as u64,
+            auto_aof_rewrite_min_size: int("auto-aof-rewrite-min-size").max(0) as u64,
         }
     }
 }

@@ -2,7 +2,10 @@
 //! instantaneous metrics, peak memory, idle-client timeouts.
 //!
 //! Expired keys are deleted by proposing `DEL` entries through the replicator: the cycle
-//! runs only where writes are accepted, and followers never mutate on their own.
+//! runs only where writes are accepted, and followers never mutate on their own. The AOF
+//! logs each expired key as its own `DEL key`, as Redis does. Each tick also writes what
+//! the AOF has buffered (and retries after a write error); once a second it may start a
+//! scheduled or automatic AOF rewrite or a BGSAVE.
 
 use crate::shared::{unix_ms, Shared};
 use redraft_engine::{Reply, Rng};
@@ -52,7 +55,9 @@ pub async fn run(shared: Arc<Shared>) {
             last_out = outb;
             last_sample = Instant::now();
         }
-        if last_clients_check.elapsed() >= Duration::from_secs(1) {
+        let second = last_clients_check.elapsed() >= Duration::from_secs(1);
+        crate::aof::cron(&shared, second);
+        if second {
             last_clients_check = Instant::now();
             crate::rdb::check_save_points(&shared);
             let timeout = shared.settings().timeout_secs;

@@ -2,6 +2,7 @@
 //! configuration, logging, the data directory, listeners, the cron, and shutdown.
 
 mod alloc;
+mod aof;
 mod clients;
 mod commands;
 mod config;
@@ -87,7 +88,12 @@ fn main() {
     redraft_engine::codec::install(Box::new(rdb::Codec));
     {
         let mut core = shared.core.lock();
-        if let Err(e) = rdb::load(&shared, &mut core.engine) {
+        let loaded = if settings.appendonly {
+            aof::load_at_startup(&shared, &mut core)
+        } else {
+            rdb::load(&shared, &mut core.engine)
+        };
+        if let Err(e) = loaded {
             tracing::error!("{e}");
             tracing::error!(
                 "Fatal error loading the DB, check the file. Exiting. (The file is left as it is.)"
@@ -95,6 +101,7 @@ fn main() {
             std::process::exit(1);
         }
     }
+    aof::start_fsync_thread(shared.clone());
     let pidfile = shared.config.read().get("pidfile").to_string();
     if !pidfile.is_empty() {
         if let Err(e) = std::fs::write(&pidfile, format!("{}\n", std::process::id())) {
@@ -112,6 +119,8 @@ fn main() {
         }
     };
     let code = rt.block_on(run(shared.clone()));
+    // Whatever was written since the last batch flush is on disk before exiting.
+    aof::final_sync(&mut shared.core.lock());
     if !pidfile.is_empty() {
         let _ = std::fs::remove_file(&pidfile);
     }
@@ -121,6 +130,10 @@ fn main() {
 /// Saves before exiting when save points are set, as Redis does on SIGTERM. False if
 /// the save failed: the server then keeps running rather than lose data.
 fn shutdown_save(shared: &Arc<Shared>) -> bool {
+    if aof::shutdown(shared, &mut shared.core.lock(), false).is_err() {
+        tracing::warn!("SIGTERM received but errors trying to shut down the server, check the logs for more information");
+        return false;
+    }
     if rdb::save_points(shared).is_empty() {
         return true;
     }

@@ -7,6 +7,8 @@
 //! turn of the core lock, so clients keep being served. Memory overhead: the pre-images
 //! of keys written while the save runs, plus one batch of serialized keys.
 //! Files are written to a temporary name, fsynced, then renamed over `dbfilename`.
+//! The same walk (`walk_begin`, `walk_into`, `walk_end`) and the `KeySink` writers serve
+//! the AOF rewrite (`crate::aof::rewrite`); one walk runs at a time.
 
 use crate::shared::{unix_ms, Core, Shared};
 use redraft_engine::codec::ValueCodec;
@@ -35,6 +37,8 @@ pub struct RdbState {
     pub last_bgsave_secs: AtomicU64,
     pub last_try_unix: AtomicU64,
     pub saves: AtomicU64,
+    /// `BGSAVE SCHEDULE` while an AOF rewrite runs: start once it is done.
+    pub scheduled: AtomicBool,
     pub loaded_keys: AtomicU64,
     pub loaded_expired: AtomicU64,
     /// Function libraries found in the loaded file, written back on save (FUNCTION is
@@ -53,6 +57,7 @@ impl Default for RdbState {
             last_bgsave_secs: AtomicU64::new(u64::MAX),
             last_try_unix: AtomicU64::new(0),
             saves: AtomicU64::new(0),
+            scheduled: AtomicBool::new(false),
             loaded_keys: AtomicU64::new(0),
             loaded_expired: AtomicU64::new(0),
             functions: parking_lot::Mutex::new(vec![]),
@@ -225,11 +230,8 @@ fn temp_path(final_path: &Path, tag: &str) -> PathBuf {
     final_path.parent().unwrap_or(Path::new(".")).join(name)
 }
 
-/// Makes a finished temporary file the data file: fsync, rename, fsync the directory.
-fn publish(file: BufWriter<File>, tmp: &Path, dest: &Path) -> Result<(), String> {
-    let file = file.into_inner().map_err(|e| e.to_string())?;
-    file.sync_all().map_err(|e| e.to_string())?;
-    drop(file);
+/// Makes a finished (fsynced) temporary file the data file: rename, fsync the directory.
+pub fn rename_durably(tmp: &Path, dest: &Path) -> Result<(), String> {
     std::fs::rename(tmp, dest).map_err(|e| e.to_string())?;
     if let Some(dir) = dest.parent() {
         if let Ok(d) = File::open(dir) {
@@ -239,39 +241,90 @@ fn publish(file: BufWriter<File>, tmp: &Path, dest: &Path) -> Result<(), String>
     Ok(())
 }
 
+/// Receives a dataset as it is written out: function libraries first, then each
+/// non-empty database and its keys. The RDB writer is one (`dump.rdb`, an AOF base in
+/// RDB form); the AOF's RESP base is another (`crate::aof::rewrite`).
+pub trait KeySink {
+    fn function(&mut self, code: &[u8]) -> Result<(), String>;
+    fn begin_db(&mut self, db: u32, keys: u64, expires: u64) -> Result<(), String>;
+    fn key(&mut self, key: &[u8], value: &RdbValue, expire: Option<i64>) -> Result<(), String>;
+}
+
+impl<W: Write> KeySink for RdbWriter<W> {
+    fn function(&mut self, code: &[u8]) -> Result<(), String> {
+        self.write_function(code).map_err(|e| e.to_string())
+    }
+
+    fn begin_db(&mut self, db: u32, keys: u64, expires: u64) -> Result<(), String> {
+        self.select_db(db, keys, expires).map_err(|e| e.to_string())
+    }
+
+    fn key(&mut self, key: &[u8], value: &RdbValue, expire: Option<i64>) -> Result<(), String> {
+        self.write_key(key, value, expire)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Writes the whole dataset into `sink` at once (the caller holds the core lock, or
+/// owns the engine at startup).
+pub fn write_dataset(
+    shared: &Shared,
+    engine: &Engine,
+    sink: &mut dyn KeySink,
+) -> Result<(), String> {
+    for f in shared.rdb.functions.lock().iter() {
+        sink.function(f)?;
+    }
+    for (i, db) in engine.dbs.iter().enumerate() {
+        if db.is_empty() {
+            continue;
+        }
+        sink.begin_db(i as u32, db.len() as u64, db.expires.len() as u64)?;
+        for (k, o) in db.keys.iter() {
+            sink.key(k, &to_rdb(&o.value)?, db.expires.get(k).copied())?;
+        }
+    }
+    Ok(())
+}
+
+/// An RDB writer over a new temporary file (`aof_base`: the file is an AOF base).
+pub fn rdb_file_writer(
+    shared: &Shared,
+    tmp: &Path,
+    used_mem: u64,
+    aof_base: bool,
+) -> Result<RdbWriter<BufWriter<File>>, String> {
+    let file = File::create(tmp).map_err(|e| {
+        format!(
+            "Failed opening the temp RDB file {} (in server root dir {}) for saving: {e}",
+            tmp.display(),
+            std::env::current_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default()
+        )
+    })?;
+    let mut opts = writer_options(shared, used_mem);
+    opts.aof_base = aof_base;
+    RdbWriter::new(BufWriter::with_capacity(1 << 20, file), &opts).map_err(|e| e.to_string())
+}
+
+/// Ends an RDB writer: the trailer, then every byte flushed and fsynced. The file is
+/// complete on disk, still under its temporary name.
+pub fn finish_rdb_file(w: RdbWriter<BufWriter<File>>) -> Result<(), String> {
+    let file = w.finish().map_err(|e| e.to_string())?;
+    let file = file.into_inner().map_err(|e| e.to_string())?;
+    file.sync_all().map_err(|e| e.to_string())
+}
+
 /// `SAVE`: writes the whole dataset now, under the core lock (clients wait, as in Redis).
 pub fn save(shared: &Shared, core: &mut Core) -> Result<(), String> {
     let dest = rdb_path(shared);
     let tmp = temp_path(&dest, "save");
     let result = (|| -> Result<(), String> {
-        let file = File::create(&tmp).map_err(|e| {
-            format!(
-                "Failed opening the temp RDB file {} (in server root dir {}) for saving: {e}",
-                tmp.display(),
-                std::env::current_dir()
-                    .map(|d| d.display().to_string())
-                    .unwrap_or_default()
-            )
-        })?;
-        let opts = writer_options(shared, crate::alloc::used_memory() as u64);
-        let mut w = RdbWriter::new(BufWriter::with_capacity(1 << 20, file), &opts)
-            .map_err(|e| e.to_string())?;
-        for f in shared.rdb.functions.lock().iter() {
-            w.write_function(f).map_err(|e| e.to_string())?;
-        }
-        for (i, db) in core.engine.dbs.iter().enumerate() {
-            if db.is_empty() {
-                continue;
-            }
-            w.select_db(i as u32, db.len() as u64, db.expires.len() as u64)
-                .map_err(|e| e.to_string())?;
-            for (k, o) in db.keys.iter() {
-                w.write_key(k, &to_rdb(&o.value)?, db.expires.get(k).copied())
-                    .map_err(|e| e.to_string())?;
-            }
-        }
-        let file = w.finish().map_err(|e| e.to_string())?;
-        publish(file, &tmp, &dest)
+        let mut w = rdb_file_writer(shared, &tmp, crate::alloc::used_memory() as u64, false)?;
+        write_dataset(shared, &core.engine, &mut w)?;
+        finish_rdb_file(w)?;
+        rename_durably(&tmp, &dest)
     })();
     match result {
         Ok(()) => {
@@ -299,14 +352,24 @@ fn saved(shared: &Shared, ok: bool) {
     }
 }
 
-/// `BGSAVE`: starts a background save. Err if one is already running.
-pub fn bgsave(shared: &Arc<Shared>, core: &mut Core) -> Result<(), &'static str> {
-    if shared.rdb.bgsave_in_progress.swap(true, Ordering::SeqCst) {
-        return Err("ERR Background save already in progress");
-    }
-    shared.rdb.abort.store(false, Ordering::SeqCst);
-    *shared.rdb.bgsave_started.lock() = Some(Instant::now());
-    let sizes: Vec<(u64, u64)> = core
+/// A point-in-time walk of every database, begun under the core lock: BGSAVE and
+/// BGREWRITEAOF serialize it from a thread (one at a time: a database holds one walk).
+pub struct Walk {
+    /// Keys and keys with a deadline per database when the walk began.
+    sizes: Vec<(u64, u64)>,
+    pub dirty_at_start: u64,
+    pub used_mem: u64,
+}
+
+/// True while a walk is running (a BGSAVE or an AOF rewrite).
+pub fn walk_running(shared: &Shared) -> bool {
+    shared.rdb.bgsave_in_progress.load(Ordering::SeqCst)
+        || shared.aof.rewrite_in_progress.load(Ordering::SeqCst)
+}
+
+/// Starts a point-in-time walk of every database (the caller holds the core lock).
+pub fn walk_begin(core: &mut Core) -> Walk {
+    let sizes = core
         .engine
         .dbs
         .iter()
@@ -315,22 +378,109 @@ pub fn bgsave(shared: &Arc<Shared>, core: &mut Core) -> Result<(), &'static str>
     for (i, db) in core.engine.dbs.iter_mut().enumerate() {
         db.snapshot_begin(i);
     }
-    let dirty_at_start = core.engine.dirty;
-    let used = crate::alloc::used_memory() as u64;
+    Walk {
+        sizes,
+        dirty_at_start: core.engine.dirty,
+        used_mem: crate::alloc::used_memory() as u64,
+    }
+}
+
+/// Ends a walk (under the core lock): the databases stop keeping pre-images.
+pub fn walk_end(core: &mut Core) {
+    for db in core.engine.dbs.iter_mut() {
+        db.snapshot = None;
+    }
+}
+
+/// Serializes a walk into `sink` from a background thread, a few hundred keys per turn
+/// of the core lock, so clients keep being served. Stops with an error when `abort` is
+/// raised.
+pub fn walk_into(
+    shared: &Shared,
+    walk: &Walk,
+    abort: &AtomicBool,
+    sink: &mut dyn KeySink,
+) -> Result<(), String> {
+    let functions = shared.rdb.functions.lock().clone();
+    for f in &functions {
+        sink.function(f)?;
+    }
+    let mut batch: Vec<(Vec<u8>, RdbValue, Option<i64>)> = Vec::with_capacity(STEP);
+    for (i, &(keys, expires)) in walk.sizes.iter().enumerate() {
+        if keys == 0 {
+            continue;
+        }
+        sink.begin_db(i as u32, keys, expires)?;
+        loop {
+            if abort.load(Ordering::SeqCst) {
+                return Err("aborted".into());
+            }
+            batch.clear();
+            let mut bad = None;
+            let done = {
+                let mut core = shared.core.lock();
+                // SWAPDB carries a walk along with its data: find it by its start index.
+                match core
+                    .engine
+                    .dbs
+                    .iter_mut()
+                    .find(|d| d.snapshot.as_ref().is_some_and(|s| s.index == i))
+                {
+                    None => true,
+                    Some(db) => db.snapshot_step(STEP, &mut |k, o, e| match to_rdb(&o.value) {
+                        Ok(v) => batch.push((k.to_vec(), v, e)),
+                        Err(err) => bad = Some(err),
+                    }),
+                }
+            };
+            if let Some(err) = bad {
+                return Err(err);
+            }
+            for (k, v, e) in &batch {
+                sink.key(k, v, *e)?;
+            }
+            if done {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The refusal of BGSAVE while an AOF rewrite walks the data (Redis's text).
+pub const BGSAVE_BUSY: &str = "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.";
+
+/// `BGSAVE`: starts a background save. Err if one is already running, or if an AOF
+/// rewrite is (then `BGSAVE SCHEDULE` can defer it: see `RdbState::scheduled`).
+pub fn bgsave(shared: &Arc<Shared>, core: &mut Core) -> Result<(), &'static str> {
+    if shared.rdb.bgsave_in_progress.load(Ordering::SeqCst) {
+        return Err("ERR Background save already in progress");
+    }
+    if shared.aof.rewrite_in_progress.load(Ordering::SeqCst) {
+        return Err(BGSAVE_BUSY);
+    }
+    shared.rdb.bgsave_in_progress.store(true, Ordering::SeqCst);
+    shared.rdb.scheduled.store(false, Ordering::SeqCst);
+    shared.rdb.abort.store(false, Ordering::SeqCst);
+    *shared.rdb.bgsave_started.lock() = Some(Instant::now());
+    let walk = walk_begin(core);
     let sh = shared.clone();
     tracing::info!("Background saving started");
     std::thread::spawn(move || {
         let started = Instant::now();
         let dest = rdb_path(&sh);
         let tmp = temp_path(&dest, "bgsave");
-        let result = background_save(&sh, &tmp, &dest, &sizes, used);
+        let result = (|| -> Result<(), String> {
+            let mut w = rdb_file_writer(&sh, &tmp, walk.used_mem, false)?;
+            walk_into(&sh, &walk, &sh.rdb.abort, &mut w)?;
+            finish_rdb_file(w)?;
+            rename_durably(&tmp, &dest)
+        })();
         let mut core = sh.core.lock();
-        for db in core.engine.dbs.iter_mut() {
-            db.snapshot = None;
-        }
+        walk_end(&mut core);
         match result {
             Ok(()) => {
-                core.engine.dirty = core.engine.dirty.saturating_sub(dirty_at_start);
+                core.engine.dirty = core.engine.dirty.saturating_sub(walk.dirty_at_start);
                 drop(core);
                 saved(&sh, true);
                 tracing::info!(
@@ -356,66 +506,6 @@ pub fn bgsave(shared: &Arc<Shared>, core: &mut Core) -> Result<(), &'static str>
     Ok(())
 }
 
-fn background_save(
-    shared: &Shared,
-    tmp: &Path,
-    dest: &Path,
-    sizes: &[(u64, u64)],
-    used: u64,
-) -> Result<(), String> {
-    let file = File::create(tmp).map_err(|e| format!("can't create {}: {e}", tmp.display()))?;
-    let opts = writer_options(shared, used);
-    let mut w = RdbWriter::new(BufWriter::with_capacity(1 << 20, file), &opts)
-        .map_err(|e| e.to_string())?;
-    let functions = shared.rdb.functions.lock().clone();
-    for f in &functions {
-        w.write_function(f).map_err(|e| e.to_string())?;
-    }
-    let mut batch: Vec<(Vec<u8>, RdbValue, Option<i64>)> = Vec::with_capacity(STEP);
-    for (i, &(keys, expires)) in sizes.iter().enumerate() {
-        if keys == 0 {
-            continue;
-        }
-        w.select_db(i as u32, keys, expires)
-            .map_err(|e| e.to_string())?;
-        loop {
-            if shared.rdb.abort.load(Ordering::SeqCst) {
-                return Err("aborted".into());
-            }
-            batch.clear();
-            let mut bad = None;
-            let done = {
-                let mut core = shared.core.lock();
-                // SWAPDB carries a walk along with its data: find it by its start index.
-                match core
-                    .engine
-                    .dbs
-                    .iter_mut()
-                    .find(|d| d.snapshot.as_ref().is_some_and(|s| s.index == i))
-                {
-                    None => true,
-                    Some(db) => db.snapshot_step(STEP, &mut |k, o, e| match to_rdb(&o.value) {
-                        Ok(v) => batch.push((k.to_vec(), v, e)),
-                        Err(err) => bad = Some(err),
-                    }),
-                }
-            };
-            if let Some(err) = bad {
-                return Err(err);
-            }
-            for (k, v, e) in &batch {
-                w.write_key(k, v, *e).map_err(|e| e.to_string())?;
-            }
-            if done {
-                break;
-            }
-        }
-    }
-    let mut file = w.finish().map_err(|e| e.to_string())?;
-    file.flush().map_err(|e| e.to_string())?;
-    publish(file, tmp, dest)
-}
-
 /// The `save` directive as (seconds, changes) pairs.
 pub fn save_points(shared: &Shared) -> Vec<(u64, u64)> {
     let cfg = shared.config.read();
@@ -433,7 +523,12 @@ pub fn save_points(shared: &Shared) -> Vec<(u64, u64)> {
 /// Called by the cron: starts a BGSAVE when a save point is reached (after a failed
 /// save, not before 5 seconds have passed, as Redis).
 pub fn check_save_points(shared: &Arc<Shared>) {
-    if shared.rdb.bgsave_in_progress.load(Ordering::Relaxed) {
+    if walk_running(shared) {
+        return;
+    }
+    if shared.rdb.scheduled.load(Ordering::SeqCst) {
+        let mut core = shared.core.lock();
+        let _ = bgsave(shared, &mut core);
         return;
     }
     let points = save_points(shared);

@@ -339,8 +339,11 @@ async fn process(
                         break;
                     }
                 }
-                // Replies leave while the lock is held, so that a message published
-                // after this batch can never overtake them.
+                // What the batch wrote reaches the AOF (and, with `appendfsync always`,
+                // the disk) before its replies leave. Replies leave while the lock is
+                // held, so that a message published after this batch can never
+                // overtake them.
+                crate::aof::flush(&mut core);
                 flush(sess, out);
             }
             if let Some(stat) = last_cmd.take() {
@@ -469,11 +472,18 @@ fn execute(
             );
         }
     }
-    if (flags & WRITE != 0 || name == "ping") && crate::rdb::writes_refused(shared) {
-        shared.table.stats[r.stat]
-            .rejected
-            .fetch_add(1, Ordering::Relaxed);
-        return reject(shared, sess, out, start, crate::rdb::MISCONF);
+    if flags & WRITE != 0 || name == "ping" {
+        let refused = if crate::rdb::writes_refused(shared) {
+            Some(crate::rdb::MISCONF.to_string())
+        } else {
+            crate::aof::misconf(shared)
+        };
+        if let Some(msg) = refused {
+            shared.table.stats[r.stat]
+                .rejected
+                .fetch_add(1, Ordering::Relaxed);
+            return reject(shared, sess, out, start, &msg);
+        }
     }
     let db = sess.db;
     let skip = sess.skip_current;

@@ -99,6 +99,8 @@ pub struct Shared {
     pub shutting_down: AtomicBool,
     pub executable: String,
     pub rdb: crate::rdb::RdbState,
+    /// The AOF's state outside the core lock (the write side is `Core::repl.aof`).
+    pub aof: Arc<crate::aof::Status>,
     /// A handle on this very `Shared`, for work that outlives a command (BGSAVE).
     me: std::sync::OnceLock<std::sync::Weak<Shared>>,
 }
@@ -143,10 +145,14 @@ impl Shared {
         let mut engine = Engine::new(settings.databases);
         engine.max_string = settings.proto_max_bulk_len as usize;
         apply_access_policy(&mut engine, &settings);
+        let aof = Arc::new(crate::aof::Status::default());
+        let mut repl = Replicator::new(aof.clone());
+        repl.aof.configure(&settings);
+        repl.aof.paths = crate::aof::paths(&settings);
         Shared {
             core: Mutex::new(Core {
                 engine,
-                repl: Replicator::new(),
+                repl,
                 pubsub: crate::commands::pubsub::PubSub::with_limits(settings.pubsub_limits),
                 waiters: Default::default(),
             }),
@@ -170,6 +176,7 @@ impl Shared {
             shutdown: Notify::new(),
             shutting_down: AtomicBool::new(false),
             rdb: Default::default(),
+            aof,
             me: std::sync::OnceLock::new(),
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
@@ -197,6 +204,7 @@ impl Shared {
         core.engine.max_string = s.proto_max_bulk_len as usize;
         apply_access_policy(&mut core.engine, &s);
         core.pubsub.limits = s.pubsub_limits;
+        core.repl.aof.configure(&s);
         *self.settings.write() = Arc::new(s);
     }
 

@@ -159,10 +159,16 @@ impl Core {
                     let mut r = Reply::new(b.proto);
                     let argv: Vec<&[u8]> = b.argv.iter().map(|a| &a[..]).collect();
                     let db = b.db;
-                    if self.repl.write(&mut self.engine, db, now, &argv, &mut r) {
+                    self.repl.aof.serving = true;
+                    let blocked = self.repl.write(&mut self.engine, db, now, &argv, &mut r);
+                    self.repl.aof.serving = false;
+                    if blocked {
                         continue;
                     }
                     if let Some(b) = self.waiters.unblock(&mut self.engine, id) {
+                        // This reply leaves now, outside its batch: with `appendfsync
+                        // always` the write it answers must be on disk first.
+                        self.repl.aof.flush_if_always();
                         b.client.send(r.buf);
                         b.client.wake.notify_one();
                     }

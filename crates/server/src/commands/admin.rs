@@ -717,6 +717,11 @@ fn shutdown(call: &mut Call) -> CmdResult {
             return Err(SYNTAX);
         }
     }
+    // With the AOF on, what is buffered is written and fsynced (Redis's
+    // `prepareForShutdown`); a rewrite in progress is stopped.
+    if crate::aof::shutdown(call.shared, call.core, force).is_err() {
+        return Err(Error::new("ERR Errors trying to SHUTDOWN. Check logs."));
+    }
     let save = save.unwrap_or_else(|| !crate::rdb::save_points(call.shared).is_empty());
     if save {
         call.shared

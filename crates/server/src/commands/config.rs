@@ -146,6 +146,18 @@ fn set(call: &mut Call) -> CmdResult {
             })?;
         changes.push((p, v));
     }
+    let aof_was = call.shared.config.read().get("appendonly") == "yes";
+    let aof_to = changes
+        .iter()
+        .find(|(p, _)| p.name == "appendonly")
+        .map(|(_, v)| v == "yes");
+    let previous: Vec<(&'static str, String)> = {
+        let cfg = call.shared.config.read();
+        changes
+            .iter()
+            .map(|(p, _)| (p.name, cfg.get(p.name).to_string()))
+            .collect()
+    };
     {
         let mut cfg = call.shared.config.write();
         for (p, v) in changes {
@@ -165,6 +177,18 @@ fn set(call: &mut Call) -> CmdResult {
         }
     }
     call.shared.refresh_settings(call.core);
+    if let Some(on) = aof_to.filter(|on| *on != aof_was) {
+        if crate::aof::set_enabled(call.shared, call.core, on).is_err() {
+            // All or nothing: the other values of this CONFIG SET are undone too.
+            let mut cfg = call.shared.config.write();
+            for (name, v) in previous {
+                cfg.values.insert(name, v);
+            }
+            drop(cfg);
+            call.shared.refresh_settings(call.core);
+            return Err(Error::new("ERR CONFIG SET failed (possibly related to argument 'appendonly') - Unable to turn on AOF. Check server logs."));
+        }
+    }
     crate::logging::apply_level(&call.shared.config.read());
     call.reply.ok();
     Ok(())
@@ -174,9 +198,22 @@ fn set(call: &mut Call) -> CmdResult {
 /// rather than silently ignored.
 pub fn check_supported(name: &str, value: &str) -> Result<(), String> {
     match (name, value) {
-        ("appendonly", "yes") => Err("appendonly is not available yet in this build of redraft (RDB snapshots are: use save points)".into()),
-        ("daemonize", "yes") => Err("redraft does not daemonize; run it under your service manager".into()),
-        ("dbfilename", v) if v.contains('/') || v.is_empty() => Err("dbfilename can't be a path, just a filename".into()),
+        ("appendfilename", v)
+            if v.is_empty() || v == "." || v == ".." || v.contains(['/', '\\']) =>
+        {
+            Err("appendfilename can't be a path, just a filename".into())
+        }
+        ("appenddirname", v)
+            if v.is_empty() || v == "." || v == ".." || v.contains(['/', '\\']) =>
+        {
+            Err("appenddirname can't be a path, just a dirname".into())
+        }
+        ("daemonize", "yes") => {
+            Err("redraft does not daemonize; run it under your service manager".into())
+        }
+        ("dbfilename", v) if v.contains('/') || v.is_empty() => {
+            Err("dbfilename can't be a path, just a filename".into())
+        }
         _ => Ok(()),
     }
 }

@@ -264,7 +264,7 @@ fn section(o: &mut String, sh: &Shared, core: &Core, name: &str) {
             kv!(o, "mem_not_counted_for_evict:0");
             kv!(o, "mem_replication_backlog:0");
             kv!(o, "mem_clients_slaves:0");
-            kv!(o, "mem_aof_buffer:0");
+            kv!(o, "mem_aof_buffer:{}", core.repl.aof.buffered());
             kv!(o, "mem_allocator:jemalloc");
             kv!(o, "active_defrag_running:0");
             kv!(o, "lazyfree_pending_objects:0");
@@ -330,16 +330,72 @@ fn section(o: &mut String, sh: &Shared, core: &Core, name: &str) {
                 "rdb_last_load_keys_loaded:{}",
                 r.loaded_keys.load(Ordering::Relaxed)
             );
-            kv!(o, "aof_enabled:0");
-            kv!(o, "aof_rewrite_in_progress:0");
-            kv!(o, "aof_rewrite_scheduled:0");
-            kv!(o, "aof_last_rewrite_time_sec:-1");
-            kv!(o, "aof_current_rewrite_time_sec:-1");
-            kv!(o, "aof_last_bgrewrite_status:ok");
-            kv!(o, "aof_rewrites:0");
-            kv!(o, "aof_last_write_status:ok");
+            let a = &sh.aof;
+            let ok = |b: bool| if b { "ok" } else { "err" };
+            let enabled = a.enabled.load(Ordering::Relaxed);
+            kv!(o, "aof_enabled:{}", enabled as u8);
+            kv!(
+                o,
+                "aof_rewrite_in_progress:{}",
+                a.rewrite_in_progress.load(Ordering::Relaxed) as u8
+            );
+            kv!(
+                o,
+                "aof_rewrite_scheduled:{}",
+                a.rewrite_scheduled.load(Ordering::Relaxed) as u8
+            );
+            kv!(
+                o,
+                "aof_last_rewrite_time_sec:{}",
+                a.last_rewrite_secs.load(Ordering::Relaxed)
+            );
+            kv!(
+                o,
+                "aof_current_rewrite_time_sec:{}",
+                a.rewrite_started
+                    .lock()
+                    .map(|t| t.elapsed().as_secs() as i64)
+                    .unwrap_or(-1)
+            );
+            kv!(
+                o,
+                "aof_last_bgrewrite_status:{}",
+                ok(a.last_bgrewrite_ok.load(Ordering::Relaxed))
+            );
+            kv!(o, "aof_rewrites:{}", a.rewrites.load(Ordering::Relaxed));
+            kv!(
+                o,
+                "aof_rewrites_consecutive_failures:{}",
+                a.consecutive_failures.load(Ordering::Relaxed)
+            );
+            kv!(
+                o,
+                "aof_last_write_status:{}",
+                ok(!a.write_failed.load(Ordering::Relaxed))
+            );
+            kv!(o, "aof_last_cow_size:0");
             kv!(o, "module_fork_in_progress:0");
             kv!(o, "module_fork_last_cow_size:0");
+            if enabled {
+                kv!(
+                    o,
+                    "aof_current_size:{}",
+                    a.current_size.load(Ordering::Relaxed)
+                );
+                kv!(o, "aof_base_size:{}", a.base_size.load(Ordering::Relaxed));
+                kv!(
+                    o,
+                    "aof_pending_rewrite:{}",
+                    a.rewrite_scheduled.load(Ordering::Relaxed) as u8
+                );
+                kv!(o, "aof_buffer_length:{}", core.repl.aof.buffered());
+                kv!(
+                    o,
+                    "aof_pending_bio_fsync:{}",
+                    a.fsync_in_progress.load(Ordering::Relaxed) as u8
+                );
+                kv!(o, "aof_delayed_fsync:0");
+            }
         }
         "stats" => {
             let hits: u64 = core.engine.dbs.iter().map(|d| d.hits).sum();

@@ -198,6 +198,8 @@ fn exec(call: &mut Call) -> CmdResult {
         }
         call.sess.client.meta.lock().db = call.sess.db;
     } else {
+        // What these commands propagate goes to the AOF as one MULTI/EXEC.
+        call.core.repl.aof.begin_unit();
         for (argv, exec) in m.queued.iter().zip(resolved) {
             let args: Vec<&[u8]> = argv.iter().map(|a| &a[..]).collect();
             match exec {
@@ -217,6 +219,7 @@ fn exec(call: &mut Call) -> CmdResult {
             }
             count_call(call, argv);
         }
+        call.core.repl.aof.end_unit();
     }
     Ok(())
 }

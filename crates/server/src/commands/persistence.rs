@@ -1,4 +1,6 @@
-//! SAVE, BGSAVE, LASTSAVE: RDB snapshots on demand (see `crate::rdb`).
+//! SAVE, BGSAVE, LASTSAVE: RDB snapshots on demand (see `crate::rdb`); BGREWRITEAOF
+//! (see `crate::aof::rewrite`). BGSAVE and BGREWRITEAOF share the point-in-time walk, so
+//! one waits for the other with Redis's replies.
 
 use super::{cmd, Call, ServerCommand};
 use redraft_engine::args::is;
@@ -27,6 +29,16 @@ pub const COMMANDS: &[ServerCommand] = &[
         bgsave,
     ),
     cmd(
+        "bgrewriteaof",
+        1,
+        ADMIN | NOSCRIPT,
+        Keys::None,
+        "server",
+        "1.0.0",
+        "Asynchronously rewrites the append-only file to disk.",
+        bgrewriteaof,
+    ),
+    cmd(
         "lastsave",
         1,
         LOADING | STALE | FAST,
@@ -48,16 +60,34 @@ fn save(call: &mut Call) -> CmdResult {
 }
 
 fn bgsave(call: &mut Call) -> CmdResult {
-    match call.args.len() {
-        1 => {}
-        2 if is(call.args[1], "schedule") => {}
+    let schedule = match call.args.len() {
+        1 => false,
+        2 if is(call.args[1], "schedule") => true,
         _ => return Err(redraft_engine::command::SYNTAX),
-    }
+    };
     let Some(shared) = call.shared.me() else {
         return Err(Error::new("ERR server is shutting down"));
     };
-    crate::rdb::bgsave(&shared, call.core).map_err(Error::new)?;
-    call.reply.simple("Background saving started");
+    match crate::rdb::bgsave(&shared, call.core) {
+        Ok(()) => call.reply.simple("Background saving started"),
+        Err(crate::rdb::BGSAVE_BUSY) if schedule => {
+            shared.rdb.scheduled.store(true, Ordering::SeqCst);
+            call.reply.simple("Background saving scheduled");
+        }
+        Err(e) => return Err(Error::new(e)),
+    }
+    Ok(())
+}
+
+fn bgrewriteaof(call: &mut Call) -> CmdResult {
+    match crate::aof::rewrite::start(call.shared, call.core).map_err(Error::new)? {
+        crate::aof::rewrite::Started::Now => call
+            .reply
+            .simple("Background append only file rewriting started"),
+        crate::aof::rewrite::Started::Scheduled => call
+            .reply
+            .simple("Background append only file rewriting scheduled"),
+    }
     Ok(())
 }
 
