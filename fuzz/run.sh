@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes redraft's parsers with libFuzzer through cargo-fuzz, on the stable toolchain
 # (RUSTC_BOOTSTRAP lets stable accept the sanitizer flags cargo-fuzz passes).
-# Usage: fuzz/run.sh [target] [seconds]     targets: request
+# Usage: fuzz/run.sh [target] [seconds]     targets: request, rdb
 set -euo pipefail
 cd "$(dirname "$0")"
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz
