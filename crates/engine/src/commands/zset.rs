@@ -684,40 +684,46 @@ enum AddOutcome {
 }
 
 /// Redis's `zsetAdd`: Err on a NaN result. Returns what happened and the new score.
+/// Looks the member up once.
 fn zset_add(
     zs: &mut ZSet,
     score: f64,
     member: &[u8],
     f: AddFlags,
 ) -> Result<(AddOutcome, f64), ()> {
-    match zs.score(member) {
+    let mut outcome = Ok((AddOutcome::Nop, score));
+    zs.upsert(member, |cur| match cur {
         Some(cur) => {
             if f.nx {
-                return Ok((AddOutcome::Nop, score));
+                return None;
             }
             let mut score = score;
             if f.incr {
                 score += cur;
                 if score.is_nan() {
-                    return Err(());
+                    outcome = Err(());
+                    return None;
                 }
             }
             if (f.lt && score >= cur) || (f.gt && score <= cur) {
-                return Ok((AddOutcome::Nop, score));
+                outcome = Ok((AddOutcome::Nop, score));
+                return None;
             }
             if score != cur {
-                zs.insert(member, score);
-                Ok((AddOutcome::Updated, score))
+                outcome = Ok((AddOutcome::Updated, score));
+                Some(score)
             } else {
-                Ok((AddOutcome::Same, score))
+                outcome = Ok((AddOutcome::Same, score));
+                None
             }
         }
         None if !f.xx => {
-            zs.insert(member, score);
-            Ok((AddOutcome::Added, score))
+            outcome = Ok((AddOutcome::Added, score));
+            Some(score)
         }
-        None => Ok((AddOutcome::Nop, score)),
-    }
+        None => None,
+    });
+    outcome
 }
 
 /// ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]
