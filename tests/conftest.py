@@ -44,7 +44,11 @@ class Server:
     def start(self):
         self.logf = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.argv, stdout=self.logf, stderr=subprocess.STDOUT, cwd=self.tmp)
-        wait_port(self.port, self.proc)
+        try:
+            wait_port(self.port, self.proc)
+        except Exception:
+            self.stop()  # never leave a half-started server behind
+            raise
         return self
 
     def stop(self):
