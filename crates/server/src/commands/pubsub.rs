@@ -181,34 +181,31 @@ fn sync_meta(call: &Call) {
 }
 
 fn subscribe(call: &mut Call) -> CmdResult {
-    let client = call.sess.client.clone();
-    for ch in &call.args[1..] {
-        if call.sess.subs.channels.insert((*ch).into()) {
-            call.core
-                .pubsub
-                .channels
-                .entry((*ch).into())
-                .or_default()
-                .insert(client.id, client.clone());
-        }
-        confirm(call.reply, "subscribe", Some(ch), call.sess.subs.count());
-    }
-    sync_meta(call);
-    Ok(())
+    subscribe_generic(call, false)
 }
 
 fn psubscribe(call: &mut Call) -> CmdResult {
+    subscribe_generic(call, true)
+}
+
+/// SUBSCRIBE / PSUBSCRIBE: registers the session on each channel (pattern) once.
+fn subscribe_generic(call: &mut Call, patterns: bool) -> CmdResult {
     let client = call.sess.client.clone();
-    for p in &call.args[1..] {
-        if call.sess.subs.patterns.insert((*p).into()) {
-            call.core
-                .pubsub
-                .patterns
-                .entry((*p).into())
-                .or_default()
-                .insert(client.id, client.clone());
+    let kind = if patterns { "psubscribe" } else { "subscribe" };
+    for name in &call.args[1..] {
+        let ps = &mut call.core.pubsub;
+        let subs = &mut call.sess.subs;
+        let subscribers = if patterns && subs.patterns.insert((*name).into()) {
+            Some(ps.patterns.entry((*name).into()).or_default())
+        } else if !patterns && subs.channels.insert((*name).into()) {
+            Some(ps.channels.entry((*name).into()).or_default())
+        } else {
+            None
+        };
+        if let Some(s) = subscribers {
+            s.insert(client.id, client.clone());
         }
-        confirm(call.reply, "psubscribe", Some(p), call.sess.subs.count());
+        confirm(call.reply, kind, Some(name), call.sess.subs.count());
     }
     sync_meta(call);
     Ok(())
