@@ -9,6 +9,7 @@ need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 command -v ruby >/dev/null 2>&1 && ruby -e 'require "redis"' >/dev/null 2>&1 || need+=(ruby-redis)
+command -v sidekiq >/dev/null 2>&1 || need+=(ruby-sidekiq)
 command -v python3 >/dev/null 2>&1 || need+=(python3 python3-pip)
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then
