@@ -22,5 +22,6 @@ python3 -c 'import redis, pytest' >/dev/null 2>&1 || python3 -m pip install -q r
 cargo build --workspace --quiet
 cargo test --workspace --quiet
 ruby tests/ruby/test_redis_rb.rb
+ruby tests/ruby/test_mastodon.rb
 (cd tests/node && { [ -d node_modules/ioredis ] || npm install --no-audit --no-fund --silent; } && node --test)
 python3 -m pytest -q tests/
