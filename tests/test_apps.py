@@ -3,7 +3,8 @@ and by exact replays of the command sequences they send.
 
 - Sidekiq 6.4 (Debian's ruby-sidekiq): a test app (tests/apps/sidekiq) enqueues 1,000 jobs
   over 3 queues (immediate, bulk, scheduled with perform_in, and jobs that fail once and come
-  back through the retry set); two real `sidekiq` processes run them; the test checks every job
+  back through the retry set); two real `sidekiq` processes run them (their script cache is
+  flushed mid-run, so the pollers go through NOSCRIPT -> SCRIPT LOAD); the test checks every job
   ran exactly once, scheduled ones not before their time, retries happened, and what
   Sidekiq's API (Stats, Queue, ScheduledSet, RetrySet, ProcessSet) reports.
 - Sidekiq 7/8 (redis-client, RESP3), which Debian does not package: the poller's script
@@ -103,6 +104,7 @@ def test_sidekiq_runs_1000_jobs_with_real_workers(app_server, tmp_path):
     assert s["queue_names"] == ["critical", "default", "low"]
     assert (s["scheduled_set_size"], s["retry_set_size"]) == (300, 0)
     assert s["scheduled_classes"] == {"RecordJob": 300}
+    poller_sha = s["poller_sha"]
 
     env = dict(os.environ, REDIS_URL=f"redis://127.0.0.1:{port}")
     workers, logs = [], []
@@ -126,8 +128,15 @@ def test_sidekiq_runs_1000_jobs_with_real_workers(app_server, tmp_path):
         deadline = time.time() + 60
         max_retry = 0
         polls = 0
+        flushed = False
         while True:
             polls += 1
+            if not flushed and r.zcard("schedule") < 300:
+                # A poller has loaded its script and run it. Drop the script cache (as a restart
+                # or a failover to a node without it would): the pollers must reload on NOSCRIPT.
+                assert r.script_exists(poller_sha) == [True]
+                r.script_flush()
+                flushed = True
             done = r.scard("done")
             max_retry = max(max_retry, r.zcard("retry"))
             if done >= 1000 and r.zcard("retry") == 0 and r.zcard("schedule") == 0:
@@ -142,6 +151,7 @@ def test_sidekiq_runs_1000_jobs_with_real_workers(app_server, tmp_path):
                 f"retry={r.zcard('retry')})\n" + log_tail())
             time.sleep(0.05)
         assert max_retry > 0, "the failing jobs went through the retry set"
+        assert flushed and r.script_exists(poller_sha) == [True], "a poller reloaded its script after NOSCRIPT"
 
         # While both processes run: the process set and empty queues.
         s = ruby_client(port, "stats")

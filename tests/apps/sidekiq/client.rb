@@ -2,8 +2,10 @@
 # prints what it enqueued as JSON; `ruby client.rb stats` prints what Sidekiq's API reports.
 # REDIS_URL selects the server.
 require "json"
+require "digest/sha1"
 require_relative "app"
 require "sidekiq/api"
+require "sidekiq/scheduled"
 
 QUEUES = %w[critical default low].freeze
 
@@ -49,7 +51,9 @@ def stats
     "dead_set_size" => Sidekiq::DeadSet.new.size,
     "process_set" => Sidekiq::ProcessSet.new.map { |p| {"identity" => p["identity"], "concurrency" => p["concurrency"], "queues" => p["queues"]} },
     "scheduled_classes" => Sidekiq::ScheduledSet.new.map(&:klass).tally,
-    "retry_classes" => Sidekiq::RetrySet.new.map(&:klass).tally
+    "retry_classes" => Sidekiq::RetrySet.new.map(&:klass).tally,
+    # SHA-1 of the poller's script as this Sidekiq sends it (SCRIPT LOAD, then EVALSHA).
+    "poller_sha" => Digest::SHA1.hexdigest(Sidekiq::Scheduled::Enq::LUA_ZPOPBYSCORE)
   }
   puts JSON.generate(out)
 end
