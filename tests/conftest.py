@@ -34,6 +34,28 @@ def wait_port(port, proc, timeout=10.0):
     raise RuntimeError(f"server on port {port} did not start")
 
 
+def wait_loaded(port, argv, timeout=120.0):
+    """Waits until a server that opened its port has its dataset in memory: the port
+    opens before the load ends (Redis and redraft alike), and commands get -LOADING until
+    then. Best effort: any other answer (or none) ends the wait."""
+    deadline = time.time() + timeout
+    password = argv[argv.index("--requirepass") + 1] if "--requirepass" in argv[:-1] else None
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            f = s.makefile("rb")
+            if password is not None:
+                s.sendall(encode("AUTH", password))
+                f.readline()
+            while time.time() < deadline:
+                s.sendall(encode("PING"))
+                if not f.readline().startswith(b"-LOADING"):
+                    return
+                time.sleep(0.02)
+    except OSError:
+        return
+    raise RuntimeError(f"server on port {port} still loading after {timeout} s")
+
+
 class Server:
     """A server process on its own port and data directory."""
 
@@ -41,11 +63,15 @@ class Server:
         self.argv, self.port, self.tmp, self.log_path = argv, port, tmp, log
         self.proc = None
 
-    def start(self):
+    def start(self, loaded=True):
+        """Starts the process and waits for its port, then (unless `loaded` is false)
+        for its dataset to be in memory."""
         self.logf = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.argv, stdout=self.logf, stderr=subprocess.STDOUT, cwd=self.tmp)
         try:
             wait_port(self.port, self.proc)
+            if loaded:
+                wait_loaded(self.port, self.argv)
         except Exception:
             self.stop()  # never leave a half-started server behind
             raise
@@ -89,23 +115,23 @@ def _mkdtemp(prefix):
     return d
 
 
-def start_redraft(*extra, tmp=None):
+def start_redraft(*extra, tmp=None, loaded=True):
     tmp = tmp or _mkdtemp("redraft-test-")
     port = free_port()
     argv = [BIN, "--port", str(port), "--dir", os.path.join(tmp, "data"), "--save", "",
             "--enable-debug-command", "yes", *extra]
-    return Server(argv, port, tmp, os.path.join(tmp, "server.log")).start()
+    return Server(argv, port, tmp, os.path.join(tmp, "server.log")).start(loaded=loaded)
 
 
-def start_redis(*extra):
+def start_redis(*extra, tmp=None, loaded=True):
     exe = shutil.which("redis-server")
     if not exe:
         pytest.skip("redis-server is not installed")
-    tmp = _mkdtemp("redis-ref-")
+    tmp = tmp or _mkdtemp("redis-ref-")
     port = free_port()
     argv = [exe, "--port", str(port), "--bind", "127.0.0.1", "--dir", tmp, "--save", "",
             "--appendonly", "no", "--enable-debug-command", "yes", *extra]
-    return Server(argv, port, tmp, os.path.join(tmp, "server.log")).start()
+    return Server(argv, port, tmp, os.path.join(tmp, "server.log")).start(loaded=loaded)
 
 
 class Raw:

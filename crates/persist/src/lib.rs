@@ -7,8 +7,10 @@
 //!   values and hash field expiry, which are refused with a clear error), a
 //!   writer of version 10 files that Redis 7.0, 7.2, 7.4 and Valkey load, the
 //!   DUMP/RESTORE payload format, and the CRC-64 and LZF they use;
-//! * (to come) the AOF: multi-part `appendonlydir/` with manifest, and the
-//!   legacy single file.
+//! * the AOF ([`aof`]): multi-part `appendonlydir/` with manifest, and the
+//!   legacy single file;
+//! * load progress ([`progress`]): bytes consumed while a file loads, for
+//!   `INFO` during the load.
 //!
 //! The server converts between [`rdb::RdbValue`] and engine values; Raft
 //! snapshots are RDB files written with the same writer.
@@ -16,6 +18,7 @@
 #![forbid(unsafe_code)]
 
 pub mod aof;
+pub mod progress;
 pub mod rdb;
 
 pub use rdb::{
@@ -23,6 +26,8 @@ pub use rdb::{
     LoadInfo, LoadOptions, RdbError, RdbErrorKind, RdbValue, RdbWriter, Record, StreamConsumer,
     StreamEntry, StreamGroup, StreamId, StreamPendingEntry, StreamValue, WriterOptions,
 };
+
+pub use progress::{Progress, ProgressRead};
 
 pub use aof::{
     load_file, load_plan, plan, read_commands, AofError, AofErrorKind, AofFile, AofIncr, AofKind,

@@ -426,6 +426,7 @@ fn generated_minimal_variants() {
     // The forensic option loads it anyway.
     let opts = redraft_persist::LoadOptions {
         verify_checksum: false,
+        ..Default::default()
     };
     let mut n = 0;
     let info = redraft_persist::load_with(
@@ -505,6 +506,7 @@ fn versions_outside_range_are_refused() {
             &bytes[..],
             &redraft_persist::LoadOptions {
                 verify_checksum: false,
+                ..Default::default()
             },
             |_| Ok(()),
         );
@@ -881,6 +883,7 @@ fn flipped_bytes_never_panic() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let no_crc = redraft_persist::LoadOptions {
         verify_checksum: false,
+        ..Default::default()
     };
     for (name, bytes) in all_vectors() {
         let rounds = if bytes.len() > 10_000 { 300 } else { 1500 };

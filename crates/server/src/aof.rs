@@ -33,7 +33,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use feed::{Feed, Paths};
-pub use load::load_at_startup;
+pub use load::{install, load_at_startup, Opened};
 
 /// `appendfsync`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,6 +169,11 @@ pub fn flush(core: &mut Core) {
 
 /// `CONFIG SET appendonly yes|no` (Redis's `startAppendOnly` / `stopAppendOnly`).
 pub fn set_enabled(shared: &Shared, core: &mut Core, on: bool) -> Result<(), String> {
+    if shared.loading.active() {
+        // The core holds no data until the load ends: a base written now would be empty.
+        tracing::warn!("appendonly can't be changed while the dataset is loading");
+        return Err(crate::loading::LOADING_ERR.to_string());
+    }
     let st = shared.aof.clone();
     let feed = &mut core.repl.aof;
     if on && feed.state == State::Off {

@@ -234,6 +234,13 @@ pub static PARAMS: &[Param] = &[
         true,
     ),
     p("aof-load-truncated", YESNO, "yes", true),
+    // Redis's test knob: microseconds slept after each key loaded (negative: 1 in -n).
+    p("key-load-delay", I32, "0", true),
+    compat(
+        "loading-process-events-interval-bytes",
+        Kind::Int(1024, i32::MAX as i64),
+        "2097152",
+    ),
     p("aof-use-rdb-preamble", YESNO, "yes", true),
     compat("aof-rewrite-incremental-fsync", YESNO, "yes"),
     p("aof-timestamp-enabled", YESNO, "no", true),

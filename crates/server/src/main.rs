@@ -8,6 +8,7 @@ mod commands;
 mod config;
 mod cron;
 mod evict;
+mod loading;
 mod logging;
 mod rdb;
 mod replicator;
@@ -17,6 +18,7 @@ mod table;
 mod waiting;
 
 use clap::Parser;
+use redraft_engine::Engine;
 use shared::Shared;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -86,21 +88,6 @@ fn main() {
         std::process::exit(1);
     }
     redraft_engine::codec::install(Box::new(rdb::Codec));
-    {
-        let mut core = shared.core.lock();
-        let loaded = if settings.appendonly {
-            aof::load_at_startup(&shared, &mut core)
-        } else {
-            rdb::load(&shared, &mut core.engine)
-        };
-        if let Err(e) = loaded {
-            tracing::error!("{e}");
-            tracing::error!(
-                "Fatal error loading the DB, check the file. Exiting. (The file is left as it is.)"
-            );
-            std::process::exit(1);
-        }
-    }
     aof::start_fsync_thread(shared.clone());
     let pidfile = shared.config.read().get("pidfile").to_string();
     if !pidfile.is_empty() {
@@ -125,6 +112,74 @@ fn main() {
         let _ = std::fs::remove_file(&pidfile);
     }
     std::process::exit(code);
+}
+
+/// What the loading thread hands back: the engine it loaded into, and the AOF it opened
+/// (with `appendonly yes`), or why the server must not start.
+type Loaded = (Engine, Result<Option<aof::Opened>, String>);
+
+/// Loads the dataset into `engine` (Redis's `loadDataFromDisk`).
+fn load_dataset(shared: &Shared, engine: &mut Engine) -> Result<Option<aof::Opened>, String> {
+    if shared.settings().appendonly {
+        aof::load_at_startup(shared, engine).map(Some)
+    } else {
+        rdb::load(shared, engine).map(|()| None)
+    }
+}
+
+/// True when a data file exists, so that loading may take a while and clients must be
+/// answered `-LOADING` meanwhile. Without one there is nothing to wait for: the (empty)
+/// load finishes before the listeners open.
+fn has_data_files(shared: &Shared) -> bool {
+    let s = shared.settings();
+    rdb::rdb_path(shared).exists()
+        || (s.appendonly
+            && (s.dir.join(&s.appenddirname).exists() || s.dir.join(&s.appendfilename).exists()))
+}
+
+/// Starts the load on a blocking thread, into the core's engine taken out of the core
+/// (sessions meanwhile see an empty stand-in, and `-LOADING` for data commands).
+fn start_load(shared: &Arc<Shared>) -> tokio::task::JoinHandle<Loaded> {
+    let mut engine = {
+        let mut core = shared.core.lock();
+        let mut stand_in = Engine::new(core.engine.dbs.len());
+        stand_in.max_string = core.engine.max_string;
+        std::mem::replace(&mut core.engine, stand_in)
+    };
+    let sh = shared.clone();
+    tokio::task::spawn_blocking(move || {
+        let r = load_dataset(&sh, &mut engine);
+        (engine, r)
+    })
+}
+
+/// Puts the loaded engine in the core and ends the loading state; on a failed load,
+/// exits (the files are left as they are, and nothing was written over them).
+fn end_load(shared: &Shared, done: Result<Loaded, tokio::task::JoinError>) {
+    let e = match done {
+        Ok((engine, Ok(opened))) => {
+            let mut core = shared.core.lock();
+            core.engine = engine;
+            if let Some(o) = opened {
+                aof::install(shared, &mut core, o);
+            }
+            // A CONFIG SET during the load reached the stand-in only.
+            shared.refresh_settings(&mut core);
+            shared.loading.set_active(false);
+            return;
+        }
+        Ok((_, Err(e))) => e,
+        Err(e) => format!("the loading thread failed: {e}"),
+    };
+    tracing::error!("{e}");
+    tracing::error!(
+        "Fatal error loading the DB, check the file. Exiting. (The file is left as it is.)"
+    );
+    let pidfile = shared.config.read().get("pidfile").to_string();
+    if !pidfile.is_empty() {
+        let _ = std::fs::remove_file(&pidfile);
+    }
+    std::process::exit(1);
 }
 
 /// Saves before exiting when save points are set, as Redis does on SIGTERM. False if
@@ -185,6 +240,14 @@ async fn run(shared: Arc<Shared>) -> i32 {
         tracing::error!("port 0 leaves redraft with no listener: set a TCP port");
         return 1;
     }
+    // As Redis: listen first, then load, answering `-LOADING` meanwhile.
+    let background = has_data_files(&shared);
+    shared.loading.set_active(background);
+    let mut load = start_load(&shared);
+    if !background {
+        let done = (&mut load).await;
+        end_load(&shared, done);
+    }
     let mut listeners = vec![];
     for (addr, optional) in bind_addrs(&settings.binds, settings.port) {
         match tokio::net::TcpListener::bind(addr).await {
@@ -217,6 +280,26 @@ async fn run(shared: Arc<Shared>) -> i32 {
                 }
             }
         });
+    }
+    if background {
+        tracing::info!(
+            port = settings.port,
+            "Accepting connections while the dataset loads (commands get -LOADING until it is in memory)"
+        );
+        let signal = tokio::select! {
+            done = &mut load => {
+                end_load(&shared, done);
+                None
+            }
+            _ = term.recv() => Some("SIGTERM"),
+            _ = tokio::signal::ctrl_c() => Some("SIGINT"),
+            _ = shared.shutdown.notified() => Some("SHUTDOWN"),
+        };
+        if let Some(signal) = signal {
+            // Redis's prepareForShutdown while loading: never save a half-loaded dataset.
+            tracing::warn!("{signal} received while loading the dataset: exiting without saving (the files are left as they are)");
+            return 0;
+        }
     }
     tokio::spawn(cron::run(shared.clone()));
     tracing::info!(

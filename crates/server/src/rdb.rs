@@ -15,7 +15,7 @@ use redraft_engine::codec::ValueCodec;
 use redraft_engine::dict::new_dict;
 use redraft_engine::zset::ZSet;
 use redraft_engine::{Engine, Object, StreamBlob, Value};
-use redraft_persist::{RdbValue, RdbWriter, WriterOptions};
+use redraft_persist::{LoadOptions, ProgressRead, RdbValue, RdbWriter, WriterOptions};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -161,7 +161,20 @@ pub fn load(shared: &Shared, engine: &mut Engine) -> Result<(), String> {
     let now = unix_ms();
     let ndb = engine.dbs.len();
     let (mut loaded, mut expired) = (0u64, 0u64);
-    let info = redraft_persist::load(BufReader::with_capacity(1 << 20, file), |rec| {
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    shared.loading.begin(size);
+    let progress = shared.loading.progress.clone();
+    let input = ProgressRead::new(
+        BufReader::with_capacity(1 << 20, file),
+        Some(progress.clone()),
+    );
+    let opts = LoadOptions {
+        progress: Some(progress),
+        ..Default::default()
+    };
+    let mut delay = crate::loading::KeyLoadDelay::new(shared);
+    let info = redraft_persist::load_with(input, &opts, |rec| {
+        delay.tick();
         let db = rec.db as usize;
         if db >= ndb {
             return Err(format!(

@@ -430,6 +430,12 @@ fn execute(
         let msg = format!("ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", full());
         return reject(shared, sess, out, start, &msg);
     }
+    if flags & redraft_engine::flags::LOADING == 0 && shared.loading.active() {
+        shared.table.stats[r.stat]
+            .rejected
+            .fetch_add(1, Ordering::Relaxed);
+        return reject(shared, sess, out, start, crate::loading::LOADING_ERR);
+    }
     if sess.multi.is_some()
         && r.parent.is_none()
         && matches!(

@@ -101,6 +101,8 @@ pub struct Shared {
     pub rdb: crate::rdb::RdbState,
     /// The AOF's state outside the core lock (the write side is `Core::repl.aof`).
     pub aof: Arc<crate::aof::Status>,
+    /// The startup load in progress (`-LOADING`, INFO's `loading_*` fields).
+    pub loading: crate::loading::Loading,
     /// A handle on this very `Shared`, for work that outlives a command (BGSAVE).
     me: std::sync::OnceLock<std::sync::Weak<Shared>>,
 }
@@ -142,6 +144,7 @@ fn apply_access_policy(engine: &mut Engine, s: &Settings) {
 impl Shared {
     pub fn new(config: Config) -> Shared {
         let settings = Settings::from_config(&config);
+        redraft_script::install();
         let mut engine = Engine::new(settings.databases);
         engine.max_string = settings.proto_max_bulk_len as usize;
         apply_access_policy(&mut engine, &settings);
@@ -177,6 +180,7 @@ impl Shared {
             shutting_down: AtomicBool::new(false),
             rdb: Default::default(),
             aof,
+            loading: Default::default(),
             me: std::sync::OnceLock::new(),
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())

@@ -460,6 +460,12 @@ pub trait AofSink {
     /// to load a file with a command it does not know ("Unknown command
     /// ... reading the append only file"): return `Err` for those.
     fn command(&mut self, argv: Vec<Vec<u8>>) -> Result<(), String>;
+
+    /// Where to count the bytes consumed (and the RDB part's `used-mem`), for
+    /// a server reporting the load's progress. None by default.
+    fn progress(&self) -> Option<std::sync::Arc<crate::Progress>> {
+        None
+    }
 }
 
 struct FnSink<F, G> {
@@ -557,12 +563,18 @@ pub fn load_file_with<S: AofSink + ?Sized>(
     }
     f.seek(SeekFrom::Start(0))
         .map_err(|e| wp(AofError::io(e)))?;
-    let mut r = BufReader::with_capacity(64 * 1024, f);
+    let progress = sink.progress();
+    let mut r = crate::ProgressRead::new(BufReader::with_capacity(64 * 1024, f), progress.clone());
 
     let mut rdb_info = None;
     let mut start = 0;
     if n == sig.len() && &sig == b"REDIS" {
-        let info = rdb::load(&mut r, |rec| sink.record(rec)).map_err(|e| wp(e.into()))?;
+        let opts = rdb::LoadOptions {
+            progress,
+            ..Default::default()
+        };
+        let info =
+            rdb::load_with(&mut r, &opts, |rec| sink.record(rec)).map_err(|e| wp(e.into()))?;
         start = info.bytes_read;
         sink.rdb_done(&info).map_err(|reason| {
             wp(AofError::new(AofErrorKind::Rejected {

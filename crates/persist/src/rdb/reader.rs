@@ -22,12 +22,17 @@ pub struct LoadOptions {
     /// Verify the CRC-64 at the end of the file (when the file has one and it
     /// is not zero). Default true; turning it off is for forensics only.
     pub verify_checksum: bool,
+    /// Where to record the `used-mem` AUX field as soon as it is read (for
+    /// `INFO` during the load). The bytes consumed are counted by the caller,
+    /// with a [`crate::ProgressRead`] around the input.
+    pub progress: Option<std::sync::Arc<crate::Progress>>,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
         LoadOptions {
             verify_checksum: true,
+            progress: None,
         }
     }
 }
@@ -159,6 +164,10 @@ pub fn load_with<R: Read>(
             opcodes::AUX => {
                 let k = inp.string()?;
                 let v = inp.string()?;
+                if let Some(p) = opts.progress.as_ref().filter(|_| k == b"used-mem") {
+                    let used = std::str::from_utf8(&v).ok().and_then(|s| s.parse().ok());
+                    p.set_used_mem(used.unwrap_or(0));
+                }
                 info.aux.push((k, v));
             }
             opcodes::FREQ => freq = Some(inp.u8()?),

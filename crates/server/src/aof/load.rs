@@ -14,6 +14,10 @@
 //! * then the last incr file is opened for appending (or a first one is created) and the
 //!   manifest saved; history files are deleted.
 //!
+//! All of this runs on an engine of its own, on a blocking thread, while clients get
+//! `-LOADING` (see `crate::loading`); [`install`] then gives the opened file to the
+//! core's feed, once the loaded engine is in the core.
+//!
 //! Time during the replay: commands run at entry time 0, so nothing expires while
 //! loading (as in Redis, whose loader never expires keys: a command that met a key alive
 //! when it was logged meets it alive again), and the few relative forms an AOF may hold
@@ -41,6 +45,7 @@ struct Loader<'a> {
     reply: Reply,
     keys: u64,
     commands: u64,
+    delay: crate::loading::KeyLoadDelay<'a>,
 }
 
 fn lower(a: &[u8]) -> String {
@@ -199,6 +204,10 @@ impl Loader<'_> {
 }
 
 impl AofSink for Loader<'_> {
+    fn progress(&self) -> Option<std::sync::Arc<redraft_persist::Progress>> {
+        Some(self.shared.loading.progress.clone())
+    }
+
     fn begin_file(&mut self, _path: &Path) -> Result<(), String> {
         self.db = 0;
         self.multi = None;
@@ -206,6 +215,7 @@ impl AofSink for Loader<'_> {
     }
 
     fn record(&mut self, rec: Record) -> Result<(), String> {
+        self.delay.tick();
         let db = rec.db as usize;
         let ndb = self.engine.dbs.len();
         if db >= ndb {
@@ -247,6 +257,7 @@ impl AofSink for Loader<'_> {
     }
 
     fn command(&mut self, argv: Vec<Vec<u8>>) -> Result<(), String> {
+        self.delay.tick();
         let name = &argv[0];
         if name.eq_ignore_ascii_case(b"multi") {
             self.multi = Some(vec![]);
@@ -306,6 +317,7 @@ fn replay(
         reply: Reply::new(Protocol::Resp2),
         keys: 0,
         commands: 0,
+        delay: crate::loading::KeyLoadDelay::new(shared),
     };
     let summary = load_plan(p, &mut loader).map_err(|e| {
         let hint = match e.kind() {
@@ -337,9 +349,19 @@ fn settle(engine: &mut Engine, now: i64) {
     engine.dirty = 0;
 }
 
-/// Loads the dataset with `appendonly yes`, then opens the AOF for appending. Err: the
+/// The AOF opened for appending at startup, to hand to the core's feed with
+/// [`install`] once the loaded engine is in place.
+pub struct Opened {
+    paths: super::Paths,
+    manifest: Manifest,
+    file: AofIncr,
+    size: u64,
+}
+
+/// Loads the dataset with `appendonly yes` into `engine` (not yet the core's: the load
+/// runs while clients get `-LOADING`), then opens the AOF for appending. Err: the
 /// server must not start (the message says which file, where, and what to do).
-pub fn load_at_startup(shared: &Shared, core: &mut Core) -> Result<(), String> {
+pub fn load_at_startup(shared: &Shared, engine: &mut Engine) -> Result<Opened, String> {
     let s = shared.settings();
     let paths = paths(&s);
     let started = std::time::Instant::now();
@@ -351,7 +373,8 @@ pub fn load_at_startup(shared: &Shared, core: &mut Core) -> Result<(), String> {
     let mut from_dump = false;
     match p.kind {
         PlanKind::Load => {
-            let (loaded, tail) = replay(shared, &mut core.engine, &p)?;
+            shared.loading.begin(p.total_size());
+            let (loaded, tail) = replay(shared, engine, &p)?;
             if let Some(t) = tail {
                 let file = t.path.display();
                 if !s.aof_load_truncated {
@@ -379,7 +402,7 @@ pub fn load_at_startup(shared: &Shared, core: &mut Core) -> Result<(), String> {
         PlanKind::NotExist | PlanKind::Empty => {
             let dump = crate::rdb::rdb_path(shared);
             if dump.is_file() {
-                crate::rdb::load(shared, &mut core.engine)?;
+                crate::rdb::load(shared, engine)?;
                 tracing::warn!(file = %dump.display(), "appendonly is yes but no append only file holds data: the RDB file was loaded and becomes the AOF's base");
                 need_base = true;
                 from_dump = true;
@@ -391,8 +414,22 @@ pub fn load_at_startup(shared: &Shared, core: &mut Core) -> Result<(), String> {
             .map_err(|e| format!("{e} (the old-style AOF was loaded; nothing was changed)"))?;
         tracing::info!("Successfully migrated an old-style AOF into the AOF directory");
     }
-    settle(&mut core.engine, unix_ms());
-    open_for_append(shared, core, &paths, p.manifest, need_base, from_dump, &s)
+    settle(engine, unix_ms());
+    open_for_append(shared, engine, &paths, p.manifest, need_base, from_dump, &s)
+}
+
+/// Makes the AOF opened by [`load_at_startup`] the one the core appends to.
+pub fn install(shared: &Shared, core: &mut Core, opened: Opened) {
+    let feed = &mut core.repl.aof;
+    feed.paths = opened.paths;
+    feed.manifest = opened.manifest;
+    feed.switch_file(opened.file);
+    feed.set_state(State::On);
+    shared
+        .aof
+        .current_size
+        .store(opened.size, Ordering::Relaxed);
+    shared.aof.base_size.store(opened.size, Ordering::Relaxed);
 }
 
 /// Temporary files a process that died during a rewrite left behind (a rewrite's
@@ -416,13 +453,13 @@ fn remove_stale_temp_files(paths: &super::Paths) {
 /// from `dump.rdb`), the last incr file (or a new one), the manifest, then history gone.
 fn open_for_append(
     shared: &Shared,
-    core: &mut Core,
+    engine: &Engine,
     paths: &super::Paths,
     mut m: Manifest,
     need_base: bool,
     from_dump: bool,
     s: &crate::config::Settings,
-) -> Result<(), String> {
+) -> Result<Opened, String> {
     std::fs::create_dir_all(&paths.aof_dir).map_err(|e| {
         format!(
             "Can't open or create append-only dir {}: {e}",
@@ -444,7 +481,7 @@ fn open_for_append(
         let dest = paths.aof_dir.join(&base.name);
         super::rewrite::write_base_now(
             shared,
-            &core.engine,
+            engine,
             paths,
             &dest,
             s.aof_use_rdb_preamble,
@@ -486,14 +523,12 @@ fn open_for_append(
         .filter_map(|f| std::fs::metadata(paths.aof_dir.join(&f.name)).ok())
         .map(|md| md.len())
         .sum();
-    let feed = &mut core.repl.aof;
-    feed.paths = paths.clone();
-    feed.manifest = m;
-    feed.switch_file(file);
-    feed.set_state(State::On);
-    shared.aof.current_size.store(size, Ordering::Relaxed);
-    shared.aof.base_size.store(size, Ordering::Relaxed);
-    Ok(())
+    Ok(Opened {
+        paths: paths.clone(),
+        manifest: m,
+        file,
+        size,
+    })
 }
 
 #[cfg(test)]

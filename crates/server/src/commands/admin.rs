@@ -676,6 +676,10 @@ fn debug(call: &mut Call) -> CmdResult {
         std::thread::sleep(Duration::from_secs_f64(secs.clamp(0.0, 3600.0)));
         call.reply.ok();
     } else if is(sub, "reload") && n == 2 {
+        if call.shared.loading.active() {
+            // Saving now would write the empty stand-in over the file being loaded.
+            return Err(Error::new(crate::loading::LOADING_ERR));
+        }
         crate::rdb::save(call.shared, call.core)
             .map_err(|e| Error::err(format!("Error trying to save the DB: {e}")))?;
         for db in call.core.engine.dbs.iter_mut() {
@@ -722,7 +726,9 @@ fn shutdown(call: &mut Call) -> CmdResult {
     if crate::aof::shutdown(call.shared, call.core, force).is_err() {
         return Err(Error::new("ERR Errors trying to SHUTDOWN. Check logs."));
     }
-    let save = save.unwrap_or_else(|| !crate::rdb::save_points(call.shared).is_empty());
+    // Never save a dataset that is still loading (Redis forces NOSAVE then).
+    let save = !call.shared.loading.active()
+        && save.unwrap_or_else(|| !crate::rdb::save_points(call.shared).is_empty());
     if save {
         call.shared
             .rdb

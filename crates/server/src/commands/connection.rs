@@ -41,7 +41,7 @@ pub const COMMANDS: &[ServerCommand] = &[
     cmd(
         "echo",
         2,
-        FAST,
+        LOADING | STALE | FAST,
         Keys::None,
         "connection",
         "1.0.0",

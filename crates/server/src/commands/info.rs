@@ -280,7 +280,8 @@ fn section(o: &mut String, sh: &Shared, core: &Core, name: &str) {
                 .unwrap_or(-1);
             let last_secs = r.last_bgsave_secs.load(Ordering::Relaxed);
             o.push_str("# Persistence\r\n");
-            kv!(o, "loading:0");
+            let loading = sh.loading.active();
+            kv!(o, "loading:{}", loading as u8);
             kv!(o, "async_loading:0");
             kv!(o, "current_cow_peak:0");
             kv!(o, "current_cow_size:0");
@@ -395,6 +396,9 @@ fn section(o: &mut String, sh: &Shared, core: &Core, name: &str) {
                     a.fsync_in_progress.load(Ordering::Relaxed) as u8
                 );
                 kv!(o, "aof_delayed_fsync:0");
+            }
+            if loading {
+                sh.loading.info(o);
             }
         }
         "stats" => {
