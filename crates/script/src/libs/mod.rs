@@ -73,6 +73,7 @@ pub(crate) fn raise<T>(msg: impl Into<String>) -> FResult<T> {
 }
 
 /// Builds Lua-visible functions from Rust ones through the trampolines described above.
+#[derive(Clone)]
 pub(crate) struct Wrap {
     plain: Function,
     packed: Function,
@@ -106,7 +107,7 @@ impl Wrap {
     /// only read as numbers to compute with, never serialised exactly).
     pub(crate) fn func<F>(&self, lua: &Lua, name: &'static str, f: F) -> mlua::Result<Function>
     where
-        F: Fn(&Lua, Args) -> FResult<MultiValue> + 'static,
+        F: Fn(&Lua, Args) -> FResult<MultiValue> + Send + 'static,
     {
         let imp = lua.create_function(move |lua, mv: MultiValue| {
             let vals: Vec<Value> = mv.into_iter().map(normalise).collect();
@@ -123,7 +124,7 @@ impl Wrap {
         f: F,
     ) -> mlua::Result<Function>
     where
-        F: Fn(&Lua, Args) -> FResult<MultiValue> + 'static,
+        F: Fn(&Lua, Args) -> FResult<MultiValue> + Send + 'static,
     {
         let imp = lua.create_function(move |lua, (n, t): (usize, Table)| {
             let mut vals = Vec::with_capacity(n);
