@@ -47,15 +47,20 @@ pub fn register(lua: &Lua) -> mlua::Result<()> {
 pub(crate) const LUAI_MAXCSTACK: usize = 8000;
 
 /// A hard ceiling on table nesting for the rewrites, whatever the configuration says:
-/// each level holds a few mlua references (mlua has about 8000 in all under Lua 5.1) and
-/// a few hundred bytes of native stack. The C libraries could go deeper only after a
-/// script raised `encode_max_depth`/`decode_max_depth` above it.
-pub(crate) const HARD_MAX_DEPTH: usize = 2000;
+/// they recurse (about 1 KB of native stack per level in a debug build) and each level
+/// holds a few mlua references (mlua has about 8000 in all under Lua 5.1). It equals
+/// cjson's default `encode_max_depth`/`decode_max_depth`; the C libraries go deeper only
+/// after a script raises those, or for cmsgpack.unpack (about 4000 levels).
+pub(crate) const HARD_MAX_DEPTH: usize = 1000;
 
 /// Why a library function stopped.
 pub(crate) enum Fail {
-    /// A Lua error whose value is this string (what `luaL_error` raises).
+    /// A Lua error whose value is this string (what `luaL_error` raises), prefixed with
+    /// the caller's position.
     Raise(String),
+    /// A Lua error raised by the VM on the C function's behalf (`luaG_runerror`, e.g.
+    /// "table index is nil"): no position prefix.
+    Bare(String),
     /// An error from mlua itself (out of memory and the like), passed on as is.
     Lua(mlua::Error),
 }
@@ -82,7 +87,10 @@ pub(crate) struct Wrap {
 const TRAMPOLINES: &str = r#"
 local error, select = error, select
 local function check(failed, ...)
-  if failed then error((...), 3) end
+  if failed then
+    local msg, bare = ...
+    error(msg, bare and 0 or 3)
+  end
   return ...
 end
 local function plain(impl)
@@ -148,6 +156,13 @@ fn finish(lua: &Lua, r: FResult<MultiValue>) -> mlua::Result<MultiValue> {
             let mut mv = MultiValue::with_capacity(2);
             mv.push_back(Value::Boolean(true));
             mv.push_back(Value::String(lua.create_string(msg)?));
+            Ok(mv)
+        }
+        Err(Fail::Bare(msg)) => {
+            let mut mv = MultiValue::with_capacity(3);
+            mv.push_back(Value::Boolean(true));
+            mv.push_back(Value::String(lua.create_string(msg)?));
+            mv.push_back(Value::Boolean(true));
             Ok(mv)
         }
         Err(Fail::Lua(e)) => Err(e),
