@@ -348,6 +348,27 @@ impl Db {
         }
     }
 
+    /// Adds a key read from a file (RDB load): one lookup, and the key's buffer is kept.
+    /// Err(the key), changing nothing, if the key already exists.
+    pub fn insert_loaded(
+        &mut self,
+        key: Box<[u8]>,
+        obj: Object,
+        expire: Option<i64>,
+    ) -> Result<(), Box<[u8]>> {
+        self.before_write(&key);
+        match self.keys.entry(key) {
+            indexmap::map::Entry::Occupied(o) => Err(o.key().clone()),
+            indexmap::map::Entry::Vacant(v) => {
+                if let Some(t) = expire {
+                    self.expires.insert(v.key().clone(), t);
+                }
+                v.insert(obj);
+                Ok(())
+            }
+        }
+    }
+
     /// Removes a key and its deadline; returns the object if there was one.
     pub fn remove(&mut self, key: &[u8]) -> Option<Object> {
         let pos = self.keys.get_index_of(key)?;

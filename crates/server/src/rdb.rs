@@ -87,15 +87,26 @@ pub fn to_rdb(v: &Value) -> Result<RdbValue, String> {
     })
 }
 
-/// A value read from a file as an engine value.
+/// A value read from a file as an engine value. The buffers the reader allocated are
+/// kept (not copied), and tables are sized once.
 pub fn from_rdb(v: RdbValue) -> Value {
     match v {
-        RdbValue::String(s) => Value::string(&s),
+        // As `Value::string`, keeping the buffer.
+        RdbValue::String(s) => {
+            if let Some(i) = Some(&s)
+                .filter(|s| s.len() <= 20)
+                .and_then(|s| redraft_resp::parse_i64(s))
+            {
+                return Value::Int(i);
+            }
+            Value::Str(s.into_boxed_slice())
+        }
         RdbValue::List(l) => {
             Value::List(Box::new(l.into_iter().map(Vec::into_boxed_slice).collect()))
         }
         RdbValue::Hash(h) => {
             let mut d = new_dict();
+            d.reserve(h.len());
             for (k, v) in h {
                 d.insert(k.into_boxed_slice(), v.into_boxed_slice());
             }
@@ -103,13 +114,17 @@ pub fn from_rdb(v: RdbValue) -> Value {
         }
         RdbValue::Set(s) => {
             let mut d = new_dict();
+            d.reserve(s.len());
             for m in s {
                 d.insert(m.into_boxed_slice(), ());
             }
             Value::Set(Box::new(d))
         }
         RdbValue::ZSet(z) => {
-            let mut zs = ZSet::new();
+            // The encoding Redis's loader picks for this size, so a large set is not
+            // built small and converted half-way.
+            let longest = z.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
+            let mut zs = ZSet::with_hint(z.len(), longest);
             for (m, s) in z {
                 zs.insert(&m, s);
             }
@@ -148,6 +163,13 @@ pub fn rdb_path(shared: &Shared) -> PathBuf {
     Path::new(cfg.get("dir")).join(cfg.get("dbfilename"))
 }
 
+fn duplicated(key: &[u8], db: usize) -> String {
+    format!(
+        "duplicated key '{}' in DB {db}",
+        String::from_utf8_lossy(key)
+    )
+}
+
 /// Loads `dump.rdb` into the engine at startup. A file that cannot be read completely is
 /// an error and is left untouched; the server must not start over it.
 pub fn load(shared: &Shared, engine: &mut Engine) -> Result<(), String> {
@@ -182,14 +204,11 @@ pub fn load(shared: &Shared, engine: &mut Engine) -> Result<(), String> {
             ));
         }
         let d = &mut engine.dbs[db];
-        if d.keys.contains_key(&rec.key[..]) {
-            return Err(format!(
-                "duplicated key '{}' in DB {db}",
-                String::from_utf8_lossy(&rec.key)
-            ));
-        }
         // As a Redis master does, keys already expired are not loaded.
         if rec.expire_ms.is_some_and(|t| t <= now) {
+            if d.keys.contains_key(&rec.key[..]) {
+                return Err(duplicated(&rec.key, db));
+            }
             expired += 1;
             return Ok(());
         }
@@ -197,7 +216,8 @@ pub fn load(shared: &Shared, engine: &mut Engine) -> Result<(), String> {
             value: from_rdb(rec.value),
             access: (now / 1000) as u32,
         };
-        d.insert_object(&rec.key, obj, rec.expire_ms);
+        d.insert_loaded(rec.key.into_boxed_slice(), obj, rec.expire_ms)
+            .map_err(|key| duplicated(&key, db))?;
         loaded += 1;
         Ok(())
     })

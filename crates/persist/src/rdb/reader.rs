@@ -440,7 +440,7 @@ fn check_unique<'a>(
     what: &str,
     off: u64,
 ) -> Result<(), RdbError> {
-    let mut seen: HashSet<&[u8]> = HashSet::new();
+    let mut seen: HashSet<&[u8]> = HashSet::with_capacity(items.size_hint().0);
     for it in items {
         if !seen.insert(it) {
             return Err(RdbError::corrupt(

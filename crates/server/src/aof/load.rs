@@ -224,19 +224,19 @@ impl AofSink for Loader<'_> {
             ));
         }
         let d = &mut self.engine.dbs[db];
-        if d.keys.contains_key(&rec.key[..]) {
-            return Err(format!(
-                "duplicated key '{}' in DB {db}",
-                String::from_utf8_lossy(&rec.key)
-            ));
-        }
         let obj = Object {
             value: crate::rdb::from_rdb(rec.value),
             access: (self.now / 1000) as u32,
         };
         // Kept even when already expired (the commands after it may use it); the cron
         // expires it once loaded.
-        d.insert_object(&rec.key, obj, rec.expire_ms);
+        d.insert_loaded(rec.key.into_boxed_slice(), obj, rec.expire_ms)
+            .map_err(|key| {
+                format!(
+                    "duplicated key '{}' in DB {db}",
+                    String::from_utf8_lossy(&key)
+                )
+            })?;
         self.keys += 1;
         Ok(())
     }
