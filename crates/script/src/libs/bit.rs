@@ -25,7 +25,11 @@ fn ret(b: u32) -> FResult<MultiValue> {
 
 fn tohex(lua: &Lua, a: &Args) -> FResult<MultiValue> {
     let mut b = barg(lua, a, 1)?;
-    let mut n: i32 = if a.is_none(2) { 8 } else { barg(lua, a, 2)? as i32 };
+    let mut n: i32 = if a.is_none(2) {
+        8
+    } else {
+        barg(lua, a, 2)? as i32
+    };
     let digits: &[u8; 16] = if n < 0 {
         n = n.wrapping_neg();
         b"0123456789ABCDEF"

@@ -247,7 +247,10 @@ impl Encoder {
                 }
             }
             other => {
-                return raise(format!("Cannot serialise {}: type not supported", typename(other)))
+                return raise(format!(
+                    "Cannot serialise {}: type not supported",
+                    typename(other)
+                ))
             }
         }
         Ok(())
@@ -881,7 +884,11 @@ fn make(lua: &Lua, w: &Rc<Wrap>) -> mlua::Result<Table> {
     let ints: [(&'static str, Field, i32); 3] = [
         ("encode_max_depth", |k| &mut k.encode_max_depth, i32::MAX),
         ("decode_max_depth", |k| &mut k.decode_max_depth, i32::MAX),
-        ("encode_number_precision", |k| &mut k.encode_number_precision, 14),
+        (
+            "encode_number_precision",
+            |k| &mut k.encode_number_precision,
+            14,
+        ),
     ];
     for (name, field, max) in ints {
         let c = cfg.clone();
@@ -904,7 +911,11 @@ fn make(lua: &Lua, w: &Rc<Wrap>) -> mlua::Result<Table> {
             |k| &mut k.encode_invalid_numbers,
             Some(&["off", "on", "null"]),
         ),
-        ("decode_invalid_numbers", |k| &mut k.decode_invalid_numbers, None),
+        (
+            "decode_invalid_numbers",
+            |k| &mut k.decode_invalid_numbers,
+            None,
+        ),
     ];
     for (name, field, options) in enums {
         let c = cfg.clone();

@@ -92,7 +92,9 @@ fn put_collection_header(out: &mut Vec<u8>, n: usize, fix: u8, b16: u8, b32: u8)
 
 fn put_number(out: &mut Vec<u8>, n: f64) {
     // IS_INT64_EQUIVALENT: finite and (int64_t)n == n.
-    if n.is_finite() && n.trunc() == n && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&n)
+    if n.is_finite()
+        && n.trunc() == n
+        && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&n)
     {
         put_int(out, n as i64);
     } else {
@@ -229,7 +231,7 @@ impl Cursor<'_> {
         }
         let b = self.data[self.pos];
         let num = |x: f64| Ok(Value::Number(x));
-        let r = match b {
+        match b {
             0xcc => {
                 self.need(2)?;
                 let v = self.data[self.pos + 1];
@@ -340,8 +342,7 @@ impl Cursor<'_> {
                 self.collection(b & 0xf0 == 0x80, (b & 0xf) as usize, top)
             }
             _ => Err(DecErr::BadFmt),
-        };
-        r
+        }
     }
 
     /// `mp_decode_to_lua_array` / `mp_decode_to_lua_hash`.
@@ -362,7 +363,9 @@ impl Cursor<'_> {
                 let k = self.value(top + 1)?;
                 let v = self.value(top + 2)?;
                 match k {
-                    Value::Nil => return Err(DecErr::Fail(Fail::Bare("table index is nil".into()))),
+                    Value::Nil => {
+                        return Err(DecErr::Fail(Fail::Bare("table index is nil".into())))
+                    }
                     Value::Number(n) if n.is_nan() => {
                         return Err(DecErr::Fail(Fail::Bare("table index is NaN".into())))
                     }

@@ -214,7 +214,7 @@ pub(crate) fn typename(v: &Value) -> &'static str {
 /// C's `(long)d` on x86-64: truncation, and the "integer indefinite" value
 /// (`i64::MIN`) for NaN and anything out of range.
 pub(crate) fn c_double_to_i64(d: f64) -> i64 {
-    if d.is_nan() || d >= 9_223_372_036_854_775_808.0 || d < -9_223_372_036_854_775_808.0 {
+    if d.is_nan() || !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&d) {
         i64::MIN
     } else {
         d as i64
@@ -311,12 +311,10 @@ impl Args {
     pub(crate) fn check_bytes(&self, lua: &Lua, i: usize) -> FResult<Vec<u8>> {
         match self.get(i) {
             Value::String(s) => Ok(s.as_bytes().to_vec()),
-            v @ (Value::Number(_) | Value::Integer(_)) => {
-                match lua.coerce_string(v.clone())? {
-                    Some(s) => Ok(s.as_bytes().to_vec()),
-                    None => Err(self.typeerror(i, "string")),
-                }
-            }
+            v @ (Value::Number(_) | Value::Integer(_)) => match lua.coerce_string(v.clone())? {
+                Some(s) => Ok(s.as_bytes().to_vec()),
+                None => Err(self.typeerror(i, "string")),
+            },
             _ => Err(self.typeerror(i, "string")),
         }
     }
@@ -410,7 +408,11 @@ end
     pub(crate) fn run(expr: &str) -> String {
         let lua = mlua::Lua::new();
         super::register(&lua).expect("register");
-        match lua.load(chunk(expr)).set_name("@user_script").eval::<mlua::String>() {
+        match lua
+            .load(chunk(expr))
+            .set_name("@user_script")
+            .eval::<mlua::String>()
+        {
             Ok(s) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
             Err(e) => format!("<rust error: {e}>"),
         }
@@ -425,7 +427,12 @@ end
                 bad.push(format!("expr: {expr}\n want: {want}\n  got: {got}"));
             }
         }
-        assert!(bad.is_empty(), "{} mismatches:\n{}", bad.len(), bad.join("\n"));
+        assert!(
+            bad.is_empty(),
+            "{} mismatches:\n{}",
+            bad.len(),
+            bad.join("\n")
+        );
     }
 }
 
@@ -458,7 +465,7 @@ mod tests {
         for (x, want) in cases {
             assert_eq!(fmt_g(*x, 14), *want, "{x}");
         }
-        assert_eq!(fmt_g(3.14159, 3), "3.14");
+        assert_eq!(fmt_g(1.23456, 3), "1.23");
         assert_eq!(fmt_g(1234.0, 1), "1e+03");
     }
 
