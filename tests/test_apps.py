@@ -28,6 +28,7 @@ import re
 import shutil
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -194,6 +195,57 @@ def test_sidekiq_runs_1000_jobs_with_real_workers(app_server, tmp_path):
     early = {j: (float(ran_at[j]), at) for j, at in due.items() if float(ran_at[j]) < at}
     assert not early, f"scheduled jobs that ran early: {list(early.items())[:5]}"
     r.close()
+
+
+@pytest.mark.parametrize("nkeys", [1, 3])
+def test_sidekiq_fetch_pattern_every_reply_arrives(app_server, nkeys):
+    """Sidekiq's processors: each connection loops BRPOP over the queues (timeout 2 s), then
+    runs the job's commands on the same connection, while a client pushes jobs. Every reply
+    must arrive; a connection whose next command after a served BRPOP goes unanswered stalls
+    a Sidekiq thread until redis-rb's read timeout (BRPOP timeout + 5 s) and a reconnect."""
+    keys = [f"queue:{q}" for q in ("critical", "default", "low")[:nkeys]]
+    jobs, fetchers = 1000, 10
+    popped, problems = [], []
+    lock = threading.Lock()
+
+    def fetcher(i):
+        c = Raw(app_server.port)
+        c.sock.settimeout(5)
+        try:
+            while True:
+                with lock:
+                    if len(popped) >= jobs or problems:
+                        return
+                r = c.cmd("BRPOP", *keys, "1")
+                if r != b"*-1\r\n":
+                    with lock:
+                        popped.append(r)
+                try:
+                    c.cmd("INCR", "runs")  # the job's first call, then its MULTI block as one write
+                    c.send(encode("MULTI") + encode("SADD", "done", str(i)) + encode("HSET", "ran_at", str(i), "1")
+                           + encode("EXEC"))
+                    for _ in range(4):
+                        c.reply()
+                except OSError as e:
+                    problems.append(f"connection {i}: no reply to the commands after BRPOP returned {r[:60]!r} ({e!r})")
+                    return
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=fetcher, args=(i,)) for i in range(fetchers)]
+    for t in threads:
+        t.start()
+    time.sleep(0.2)
+    p = Raw(app_server.port)
+    for n in range(jobs):
+        p.send(encode("SADD", "queues", "default") + encode("LPUSH", keys[n % nkeys], f"job{n}"))
+        p.reply()
+        p.reply()
+    p.close()
+    for t in threads:
+        t.join(30)
+    assert not problems, problems[:3]
+    assert len(popped) == jobs and len(set(popped)) == jobs
 
 
 # --------------------------------------------------------------------------------------------
