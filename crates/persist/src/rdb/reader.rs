@@ -102,6 +102,8 @@ pub fn load_with<R: Read>(
     mut on_record: impl FnMut(Record) -> Result<(), String>,
 ) -> Result<LoadInfo, RdbError> {
     let mut inp = Input::new(r);
+    // A whole file: a large one gets its CRC computed on a thread of its own.
+    inp.parallel_crc = opts.verify_checksum;
     let mut magic = [0u8; 9];
     inp.fill(&mut magic)?;
     if &magic[..5] != b"REDIS" {
@@ -218,7 +220,7 @@ pub fn load_with<R: Read>(
     }
 
     if version >= 5 {
-        let computed = inp.checksum();
+        let computed = inp.checksum()?;
         let crc_off = inp.pos;
         let mut b = [0u8; 8];
         inp.fill(&mut b)?;
@@ -287,13 +289,56 @@ enum LenEnc {
 /// a few kilobytes at once than a few bytes at a time.
 const CRC_GATHER: usize = 256;
 const CRC_STAGE: usize = 8 * 1024;
+/// Past this many bytes of a file, the CRC moves to a thread of its own, fed with
+/// copies of what is read in pieces of [`PAR_STAGE`] bytes (a large load then costs one
+/// memory copy instead of the CRC, which runs on the other core).
+const PAR_AFTER: u64 = 1 << 20;
+const PAR_STAGE: usize = 256 * 1024;
+
+/// The thread computing the CRC of a large file.
+struct CrcThread {
+    data: std::sync::mpsc::SyncSender<Vec<u8>>,
+    /// Emptied buffers coming back for reuse.
+    spare: std::sync::mpsc::Receiver<Vec<u8>>,
+    handle: std::thread::JoinHandle<u64>,
+}
+
+impl CrcThread {
+    fn start(crc: u64) -> Option<CrcThread> {
+        let (data, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+        let (back, spare) = std::sync::mpsc::channel();
+        let handle = std::thread::Builder::new()
+            .name("rdb-crc".into())
+            .spawn(move || {
+                let mut crc = crc;
+                while let Ok(mut buf) = rx.recv() {
+                    crc = crc64::crc64(crc, &buf);
+                    buf.clear();
+                    let _ = back.send(buf);
+                }
+                crc
+            })
+            .ok()?;
+        Some(CrcThread {
+            data,
+            spare,
+            handle,
+        })
+    }
+}
 
 pub(crate) struct Input<R> {
     inner: R,
     pub(crate) pos: u64,
-    /// CRC-64 of everything read, except what `stage` still holds.
+    /// CRC-64 of everything read, except what `stage` still holds (and, with a CRC
+    /// thread, what it has not finished).
     crc: u64,
     stage: Vec<u8>,
+    /// May hand the CRC to a thread once the input is large (whole files only).
+    parallel_crc: bool,
+    thread: Option<CrcThread>,
+    /// The CRC thread died: the checksum cannot be known.
+    crc_lost: bool,
 }
 
 impl<R: Read> Input<R> {
@@ -303,13 +348,37 @@ impl<R: Read> Input<R> {
             pos: 0,
             crc: 0,
             stage: Vec::new(),
+            parallel_crc: false,
+            thread: None,
+            crc_lost: false,
         }
     }
 
     /// CRC-64 of every byte read so far.
-    pub(crate) fn checksum(&mut self) -> u64 {
-        self.flush_crc();
-        self.crc
+    pub(crate) fn checksum(&mut self) -> Result<u64, RdbError> {
+        match self.thread.take() {
+            None if self.crc_lost => {
+                return Err(RdbError::new(
+                    self.pos,
+                    RdbErrorKind::Io(io::Error::other("the CRC thread failed")),
+                ))
+            }
+            None => self.flush_crc(),
+            Some(t) => {
+                let sent = t.data.send(std::mem::take(&mut self.stage));
+                drop(t.data);
+                match (sent, t.handle.join()) {
+                    (Ok(()), Ok(crc)) => self.crc = crc,
+                    _ => {
+                        return Err(RdbError::new(
+                            self.pos,
+                            RdbErrorKind::Io(io::Error::other("the CRC thread failed")),
+                        ))
+                    }
+                }
+            }
+        }
+        Ok(self.crc)
     }
 
     fn flush_crc(&mut self) {
@@ -319,22 +388,52 @@ impl<R: Read> Input<R> {
         }
     }
 
+    /// Checksums what `fill` just read into `buf`.
+    fn checksum_piece(&mut self, buf: &[u8]) {
+        if let Some(t) = &self.thread {
+            self.stage.extend_from_slice(buf);
+            if self.stage.len() >= PAR_STAGE {
+                let next = t
+                    .spare
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(PAR_STAGE));
+                let full = std::mem::replace(&mut self.stage, next);
+                if t.data.send(full).is_err() {
+                    // The thread is gone (`checksum` reports it).
+                    self.thread = None;
+                    self.crc_lost = true;
+                    self.stage.clear();
+                }
+            }
+            return;
+        }
+        if buf.len() >= CRC_GATHER {
+            self.flush_crc();
+            self.crc = crc64::crc64(self.crc, buf);
+        } else {
+            if self.stage.len() + buf.len() > CRC_STAGE {
+                self.flush_crc();
+            }
+            if self.stage.capacity() == 0 {
+                self.stage.reserve_exact(CRC_STAGE);
+            }
+            self.stage.extend_from_slice(buf);
+        }
+        if self.parallel_crc && self.pos >= PAR_AFTER {
+            self.parallel_crc = false;
+            self.flush_crc();
+            self.thread = CrcThread::start(self.crc);
+            if self.thread.is_some() {
+                self.stage = Vec::with_capacity(PAR_STAGE);
+            }
+        }
+    }
+
     pub(crate) fn fill(&mut self, buf: &mut [u8]) -> Result<(), RdbError> {
         match self.inner.read_exact(buf) {
             Ok(()) => {
-                if buf.len() >= CRC_GATHER {
-                    self.flush_crc();
-                    self.crc = crc64::crc64(self.crc, buf);
-                } else {
-                    if self.stage.len() + buf.len() > CRC_STAGE {
-                        self.flush_crc();
-                    }
-                    if self.stage.capacity() == 0 {
-                        self.stage.reserve_exact(CRC_STAGE);
-                    }
-                    self.stage.extend_from_slice(buf);
-                }
                 self.pos += buf.len() as u64;
+                self.checksum_piece(buf);
                 Ok(())
             }
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
@@ -797,6 +896,44 @@ pub(crate) fn read_object<R: Read>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file large enough for the CRC thread: it loads, and a flipped byte in the
+    /// middle is a CRC error, as with the CRC computed in line.
+    #[test]
+    fn large_file_crc_on_its_own_thread() {
+        let records: Vec<Record> = (0..3000u32)
+            .map(|i| Record {
+                db: 0,
+                key: format!("k{i}").into_bytes(),
+                value: RdbValue::String((0..1000u32).map(|j| (i * 31 + j * 7) as u8).collect()),
+                expire_ms: None,
+                idle: None,
+                freq: None,
+            })
+            .collect();
+        let opts = crate::WriterOptions {
+            compression: false,
+            ..Default::default()
+        };
+        let bytes = crate::write_rdb(Vec::new(), &opts, &[], &records).unwrap();
+        assert!(bytes.len() as u64 > 2 * PAR_AFTER);
+        let mut n = 0;
+        let info = load(&bytes[..], |_| {
+            n += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(n, 3000);
+        assert!(matches!(info.checksum, Checksum::Verified(_)));
+        let mut bad = bytes.clone();
+        let mid = bad.len() * 3 / 4;
+        bad[mid] ^= 1;
+        let err = load(&bad[..], |_| Ok(())).unwrap_err();
+        assert!(
+            matches!(err.kind(), RdbErrorKind::ChecksumMismatch { .. }),
+            "{err}"
+        );
+    }
 
     #[test]
     fn module_names() {
