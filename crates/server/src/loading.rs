@@ -127,7 +127,7 @@ impl<'a> KeyLoadDelay<'a> {
         }
         self.seen += 1;
         let usec = if self.usec < 0 {
-            u64::from(self.seen % self.usec.unsigned_abs() == 0)
+            u64::from(self.seen.is_multiple_of(self.usec.unsigned_abs()))
         } else {
             self.usec as u64
         };

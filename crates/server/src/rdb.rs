@@ -88,16 +88,24 @@ pub fn to_rdb(v: &Value) -> Result<RdbValue, String> {
 }
 
 /// A value read from a file as an engine value. The buffers the reader allocated are
-/// kept (not copied), and tables are sized once.
-pub fn from_rdb(v: RdbValue) -> Value {
-    match v {
+/// kept (not copied), and tables are sized once. A member present twice is an error:
+/// the loaders turn the reader's own duplicate pass off and rely on this check, made
+/// by the insertions themselves.
+pub fn from_rdb(v: RdbValue) -> Result<Value, String> {
+    let dup = |what: &str, m: &[u8]| {
+        format!(
+            "duplicate {what} {:?}",
+            String::from_utf8_lossy(&m[..m.len().min(64)])
+        )
+    };
+    Ok(match v {
         // As `Value::string`, keeping the buffer.
         RdbValue::String(s) => {
             if let Some(i) = Some(&s)
                 .filter(|s| s.len() <= 20)
                 .and_then(|s| redraft_resp::parse_i64(s))
             {
-                return Value::Int(i);
+                return Ok(Value::Int(i));
             }
             Value::Str(s.into_boxed_slice())
         }
@@ -108,7 +116,10 @@ pub fn from_rdb(v: RdbValue) -> Value {
             let mut d = new_dict();
             d.reserve(h.len());
             for (k, v) in h {
-                d.insert(k.into_boxed_slice(), v.into_boxed_slice());
+                if let (i, Some(_)) = d.insert_full(k.into_boxed_slice(), v.into_boxed_slice()) {
+                    let k = d.get_index(i).map(|(k, _)| k.to_vec()).unwrap_or_default();
+                    return Err(dup("hash field", &k));
+                }
             }
             Value::Hash(Box::new(d))
         }
@@ -116,7 +127,10 @@ pub fn from_rdb(v: RdbValue) -> Value {
             let mut d = new_dict();
             d.reserve(s.len());
             for m in s {
-                d.insert(m.into_boxed_slice(), ());
+                if let (i, Some(())) = d.insert_full(m.into_boxed_slice(), ()) {
+                    let m = d.get_index(i).map(|(m, _)| m.to_vec()).unwrap_or_default();
+                    return Err(dup("set member", &m));
+                }
             }
             Value::Set(Box::new(d))
         }
@@ -126,14 +140,16 @@ pub fn from_rdb(v: RdbValue) -> Value {
             let longest = z.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
             let mut zs = ZSet::with_hint(z.len(), longest);
             for (m, s) in z {
-                zs.insert(&m, s);
+                if zs.insert(&m, s).is_some() {
+                    return Err(dup("zset member", &m));
+                }
             }
             Value::ZSet(Box::new(zs))
         }
         s @ RdbValue::Stream(_) => {
             Value::Stream(Box::new(StreamBlob(redraft_persist::dump_payload(&s))))
         }
-    }
+    })
 }
 
 /// DUMP/RESTORE payloads through the persist crate.
@@ -149,7 +165,7 @@ impl ValueCodec for Codec {
     fn restore(&self, payload: &[u8]) -> Result<Value, bool> {
         use redraft_persist::rdb::RdbErrorKind;
         match redraft_persist::restore_payload(payload) {
-            Ok(v) => Ok(from_rdb(v)),
+            Ok(v) => from_rdb(v).map_err(|_| true),
             Err(e) => Err(matches!(
                 e.kind(),
                 RdbErrorKind::BadDumpPayload | RdbErrorKind::ChecksumMismatch { .. }
@@ -192,6 +208,8 @@ pub fn load(shared: &Shared, engine: &mut Engine) -> Result<(), String> {
     );
     let opts = LoadOptions {
         progress: Some(progress),
+        // `from_rdb` refuses duplicates as it inserts.
+        check_duplicates: false,
         ..Default::default()
     };
     let mut delay = crate::loading::KeyLoadDelay::new(shared);
@@ -213,7 +231,7 @@ pub fn load(shared: &Shared, engine: &mut Engine) -> Result<(), String> {
             return Ok(());
         }
         let obj = Object {
-            value: from_rdb(rec.value),
+            value: from_rdb(rec.value)?,
             access: (now / 1000) as u32,
         };
         d.insert_loaded(rec.key.into_boxed_slice(), obj, rec.expire_ms)

@@ -26,6 +26,11 @@ pub struct LoadOptions {
     /// `INFO` during the load). The bytes consumed are counted by the caller,
     /// with a [`crate::ProgressRead`] around the input.
     pub progress: Option<std::sync::Arc<crate::Progress>>,
+    /// Refuse a set, hash or sorted set holding the same member twice as a corrupt
+    /// file (default true). A caller that inserts every member into a table of its own
+    /// sees duplicates there at no cost, and may turn this pass off and refuse them
+    /// itself.
+    pub check_duplicates: bool,
 }
 
 impl Default for LoadOptions {
@@ -33,6 +38,7 @@ impl Default for LoadOptions {
         LoadOptions {
             verify_checksum: true,
             progress: None,
+            check_duplicates: true,
         }
     }
 }
@@ -104,6 +110,7 @@ pub fn load_with<R: Read>(
     let mut inp = Input::new(r);
     // A whole file: a large one gets its CRC computed on a thread of its own.
     inp.parallel_crc = opts.verify_checksum;
+    inp.check_dups = opts.check_duplicates;
     let mut magic = [0u8; 9];
     inp.fill(&mut magic)?;
     if &magic[..5] != b"REDIS" {
@@ -339,6 +346,8 @@ pub(crate) struct Input<R> {
     thread: Option<CrcThread>,
     /// The CRC thread died: the checksum cannot be known.
     crc_lost: bool,
+    /// Refuse duplicate members (see [`LoadOptions::check_duplicates`]).
+    pub(crate) check_dups: bool,
 }
 
 impl<R: Read> Input<R> {
@@ -351,6 +360,7 @@ impl<R: Read> Input<R> {
             parallel_crc: false,
             thread: None,
             crc_lost: false,
+            check_dups: true,
         }
     }
 
@@ -568,10 +578,14 @@ impl<R: Read> Input<R> {
 /// Checks that no two items are equal (Redis refuses duplicate set members,
 /// hash fields and zset members as a corrupt file).
 fn check_unique<'a>(
+    on: bool,
     items: impl Iterator<Item = &'a [u8]>,
     what: &str,
     off: u64,
 ) -> Result<(), RdbError> {
+    if !on {
+        return Ok(());
+    }
     let mut seen: HashSet<&[u8]> = HashSet::with_capacity(items.size_hint().0);
     for it in items {
         if !seen.insert(it) {
@@ -610,17 +624,32 @@ fn pairs_of(elems: &[Elem<'_>], what: &str, off: u64) -> Result<(), RdbError> {
     Ok(())
 }
 
-fn hash_from_elems(elems: &[Elem<'_>], what: &str, off: u64) -> Result<RdbValue, RdbError> {
+fn hash_from_elems(
+    dups: bool,
+    elems: &[Elem<'_>],
+    what: &str,
+    off: u64,
+) -> Result<RdbValue, RdbError> {
     pairs_of(elems, what, off)?;
     let pairs: Vec<(Vec<u8>, Vec<u8>)> = elems
         .chunks_exact(2)
         .map(|p| (p[0].to_vec(), p[1].to_vec()))
         .collect();
-    check_unique(pairs.iter().map(|(f, _)| f.as_slice()), "hash field", off)?;
+    check_unique(
+        dups,
+        pairs.iter().map(|(f, _)| f.as_slice()),
+        "hash field",
+        off,
+    )?;
     Ok(RdbValue::Hash(pairs))
 }
 
-fn zset_from_elems(elems: &[Elem<'_>], what: &str, off: u64) -> Result<RdbValue, RdbError> {
+fn zset_from_elems(
+    dups: bool,
+    elems: &[Elem<'_>],
+    what: &str,
+    off: u64,
+) -> Result<RdbValue, RdbError> {
     pairs_of(elems, what, off)?;
     let mut out = Vec::with_capacity(elems.len() / 2);
     for p in elems.chunks_exact(2) {
@@ -631,7 +660,12 @@ fn zset_from_elems(elems: &[Elem<'_>], what: &str, off: u64) -> Result<RdbValue,
         }
         out.push((p[0].to_vec(), score));
     }
-    check_unique(out.iter().map(|(m, _)| m.as_slice()), "zset member", off)?;
+    check_unique(
+        dups,
+        out.iter().map(|(m, _)| m.as_slice()),
+        "zset member",
+        off,
+    )?;
     Ok(RdbValue::ZSet(out))
 }
 
@@ -718,7 +752,12 @@ pub(crate) fn read_object<R: Read>(
             if t == types::LIST {
                 RdbValue::List(v)
             } else {
-                check_unique(v.iter().map(Vec::as_slice), "set member", off)?;
+                check_unique(
+                    inp.check_dups,
+                    v.iter().map(Vec::as_slice),
+                    "set member",
+                    off,
+                )?;
                 RdbValue::Set(v)
             }
         }
@@ -748,7 +787,12 @@ pub(crate) fn read_object<R: Read>(
                 }
                 v.push((m, score));
             }
-            check_unique(v.iter().map(|(m, _)| m.as_slice()), "zset member", off)?;
+            check_unique(
+                inp.check_dups,
+                v.iter().map(|(m, _)| m.as_slice()),
+                "zset member",
+                off,
+            )?;
             RdbValue::ZSet(v)
         }
         types::HASH => {
@@ -759,7 +803,12 @@ pub(crate) fn read_object<R: Read>(
                 let val = inp.string()?;
                 v.push((f, val));
             }
-            check_unique(v.iter().map(|(f, _)| f.as_slice()), "hash field", off)?;
+            check_unique(
+                inp.check_dups,
+                v.iter().map(|(f, _)| f.as_slice()),
+                "hash field",
+                off,
+            )?;
             RdbValue::Hash(v)
         }
         types::HASH_ZIPMAP => {
@@ -769,7 +818,12 @@ pub(crate) fn read_object<R: Read>(
                 .into_iter()
                 .map(|(f, val)| (f.to_vec(), val.to_vec()))
                 .collect();
-            check_unique(v.iter().map(|(f, _)| f.as_slice()), "hash field", off)?;
+            check_unique(
+                inp.check_dups,
+                v.iter().map(|(f, _)| f.as_slice()),
+                "hash field",
+                off,
+            )?;
             RdbValue::Hash(v)
         }
         types::LIST_ZIPLIST => {
@@ -786,28 +840,33 @@ pub(crate) fn read_object<R: Read>(
             let blob = inp.string()?;
             let elems = encodings::listpack_elems(&blob).map_err(blob_err(off, "set listpack"))?;
             let v: Vec<Vec<u8>> = elems.iter().map(Elem::to_vec).collect();
-            check_unique(v.iter().map(Vec::as_slice), "set member", off)?;
+            check_unique(
+                inp.check_dups,
+                v.iter().map(Vec::as_slice),
+                "set member",
+                off,
+            )?;
             RdbValue::Set(v)
         }
         types::ZSET_ZIPLIST => {
             let blob = inp.string()?;
             let elems = encodings::ziplist_elems(&blob).map_err(blob_err(off, "zset ziplist"))?;
-            zset_from_elems(&elems, "zset ziplist", off)?
+            zset_from_elems(inp.check_dups, &elems, "zset ziplist", off)?
         }
         types::ZSET_LISTPACK => {
             let blob = inp.string()?;
             let elems = encodings::listpack_elems(&blob).map_err(blob_err(off, "zset listpack"))?;
-            zset_from_elems(&elems, "zset listpack", off)?
+            zset_from_elems(inp.check_dups, &elems, "zset listpack", off)?
         }
         types::HASH_ZIPLIST => {
             let blob = inp.string()?;
             let elems = encodings::ziplist_elems(&blob).map_err(blob_err(off, "hash ziplist"))?;
-            hash_from_elems(&elems, "hash ziplist", off)?
+            hash_from_elems(inp.check_dups, &elems, "hash ziplist", off)?
         }
         types::HASH_LISTPACK => {
             let blob = inp.string()?;
             let elems = encodings::listpack_elems(&blob).map_err(blob_err(off, "hash listpack"))?;
-            hash_from_elems(&elems, "hash listpack", off)?
+            hash_from_elems(inp.check_dups, &elems, "hash listpack", off)?
         }
         types::LIST_QUICKLIST | types::LIST_QUICKLIST_2 => {
             let nodes = inp.length()?;

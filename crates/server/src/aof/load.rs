@@ -225,7 +225,7 @@ impl AofSink for Loader<'_> {
         }
         let d = &mut self.engine.dbs[db];
         let obj = Object {
-            value: crate::rdb::from_rdb(rec.value),
+            value: crate::rdb::from_rdb(rec.value)?,
             access: (self.now / 1000) as u32,
         };
         // Kept even when already expired (the commands after it may use it); the cron
