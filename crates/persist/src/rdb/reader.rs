@@ -956,6 +956,24 @@ pub(crate) fn read_object<R: Read>(
 mod tests {
     use super::*;
 
+    #[test]
+    fn duplicate_pass_can_be_left_to_the_caller() {
+        let file = b"REDIS0010\xfe\x00\x02\x01s\x02\x01a\x01a\xff\x00\x00\x00\x00\x00\x00\x00\x00";
+        let err = load(&file[..], |_| Ok(())).unwrap_err();
+        assert!(err.to_string().contains("duplicate set member"), "{err}");
+        let opts = LoadOptions {
+            check_duplicates: false,
+            ..Default::default()
+        };
+        let mut got = vec![];
+        load_with(&file[..], &opts, |r| {
+            got.push(r.value);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(got, vec![RdbValue::Set(vec![b"a".to_vec(), b"a".to_vec()])]);
+    }
+
     /// A file large enough for the CRC thread: it loads, and a flipped byte in the
     /// middle is a CRC error, as with the CRC computed in line.
     #[test]
