@@ -27,6 +27,10 @@ pub mod flags {
     pub const NO_MULTI: u32 = 1 << 14;
     pub const ALLOW_BUSY: u32 = 1 << 15;
     pub const NO_MANDATORY_KEYS: u32 = 1 << 16;
+    /// Not a Redis flag (never printed): applied as a replicated entry although not
+    /// flagged `write` (EVAL, EVALSHA, SCRIPT LOAD and FLUSH change the script cache
+    /// or may write through the script).
+    pub const ENTRY: u32 = 1 << 17;
 
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
@@ -144,8 +148,10 @@ pub struct Command<H: 'static> {
 }
 
 impl<H> Command<H> {
+    /// True for commands applied as replicated entries (writes, and the scripting
+    /// commands that may write or change the script cache).
     pub fn is_write(&self) -> bool {
-        self.flags & flags::WRITE != 0
+        self.flags & (flags::WRITE | flags::ENTRY) != 0
     }
 
     pub fn arity_ok(&self, argc: usize) -> bool {

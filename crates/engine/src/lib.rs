@@ -13,6 +13,7 @@ pub mod dict;
 pub mod glob;
 pub mod object;
 pub mod rng;
+pub mod scripting;
 #[cfg(test)]
 mod testutil;
 pub mod zset;
@@ -22,6 +23,7 @@ pub use db::Db;
 pub use object::{Object, StreamBlob, Value};
 pub use redraft_resp::{Protocol, Reply};
 pub use rng::Rng;
+pub use scripting::{NoEnv, ScriptCall, ScriptEnv, Scripting};
 
 /// Number of databases (`databases` directive; Redis's default).
 pub const DEFAULT_DATABASES: usize = 16;
@@ -44,6 +46,9 @@ pub struct Engine {
     pub last_time: i64,
     /// `proto-max-bulk-len`: the largest string a command may build.
     pub max_string: usize,
+    /// The Lua interpreter and its script cache (part of the replicated state: EVAL
+    /// and SCRIPT LOAD arrive as entries). None when no factory was installed.
+    pub scripting: Option<Box<dyn Scripting>>,
 }
 
 impl Default for Engine {
@@ -59,6 +64,7 @@ impl Engine {
             dirty: 0,
             last_time: 0,
             max_string: 512 * 1024 * 1024,
+            scripting: scripting::make(),
         }
     }
 
@@ -87,12 +93,27 @@ impl Engine {
     /// switches databases) changes the database of the commands after it.
     pub fn apply_entry(
         &mut self,
+        db: usize,
+        time_ms: i64,
+        seed: u64,
+        commands: &[&[&[u8]]],
+        reply: &mut Reply,
+        may_block: bool,
+    ) -> bool {
+        self.apply_entry_in(db, time_ms, seed, commands, reply, may_block, &mut NoEnv)
+    }
+
+    /// `apply_entry` with the environment scripts in the entry reach.
+    #[allow(clippy::too_many_arguments)]
+    pub fn apply_entry_in(
+        &mut self,
         mut db: usize,
         time_ms: i64,
         seed: u64,
         commands: &[&[&[u8]]],
         reply: &mut Reply,
         may_block: bool,
+        env: &mut dyn ScriptEnv,
     ) -> bool {
         self.last_time = self.last_time.max(time_ms);
         let mut rng = Rng::new(seed);
@@ -111,7 +132,9 @@ impl Engine {
                 continue;
             }
             match commands::lookup(name) {
-                Some(c) => blocked |= self.exec(c, db, time_ms, &mut rng, argv, reply, may_block),
+                Some(c) => {
+                    blocked |= self.exec(c, db, time_ms, &mut rng, argv, reply, may_block, env)
+                }
                 None => reply.error("ERR unknown command in replicated entry"),
             }
         }
@@ -130,9 +153,25 @@ impl Engine {
         reply: &mut Reply,
         may_block: bool,
     ) -> bool {
+        self.apply_command_in(c, db, time_ms, seed, argv, reply, may_block, &mut NoEnv)
+    }
+
+    /// `apply_command` with the environment a script reaches.
+    #[allow(clippy::too_many_arguments)]
+    pub fn apply_command_in(
+        &mut self,
+        c: &EngineCommand,
+        db: usize,
+        time_ms: i64,
+        seed: u64,
+        argv: &[&[u8]],
+        reply: &mut Reply,
+        may_block: bool,
+        env: &mut dyn ScriptEnv,
+    ) -> bool {
         self.last_time = self.last_time.max(time_ms);
         let mut rng = Rng::new(seed);
-        self.exec(c, db, time_ms, &mut rng, argv, reply, may_block)
+        self.exec(c, db, time_ms, &mut rng, argv, reply, may_block, env)
     }
 
     /// Runs one command (read or write) at time `now`.
@@ -146,7 +185,26 @@ impl Engine {
         reply: &mut Reply,
     ) {
         let mut rng = Rng::new(seed);
-        self.exec(c, db, now, &mut rng, args, reply, false);
+        self.exec(c, db, now, &mut rng, args, reply, false, &mut NoEnv);
+    }
+
+    /// Runs one command for a script (`redis.call`): checked like any command, never
+    /// blocking, observed by the environment (the AOF sees each command a script runs).
+    #[allow(clippy::too_many_arguments)]
+    pub fn call_from_script(
+        &mut self,
+        c: &EngineCommand,
+        db: usize,
+        now: i64,
+        rng: &mut Rng,
+        args: &[&[u8]],
+        reply: &mut Reply,
+        env: &mut dyn ScriptEnv,
+    ) {
+        env.before_command(self, c, db, args);
+        let start = reply.buf.len();
+        self.exec(c, db, now, rng, args, reply, false, env);
+        env.after_command(self, c, db, args, &reply.buf[start..]);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -159,6 +217,7 @@ impl Engine {
         args: &[&[u8]],
         reply: &mut Reply,
         may_block: bool,
+        env: &mut dyn ScriptEnv,
     ) -> bool {
         let mut c = c;
         if !c.subcommands.is_empty() && args.len() >= 2 {
@@ -175,6 +234,24 @@ impl Engine {
             return false;
         }
         let db = db.min(self.dbs.len() - 1);
+        if scripting::is_script_command(c) {
+            let Some(mut host) = self.scripting.take() else {
+                reply.error("ERR scripting is not available in this build");
+                return false;
+            };
+            let call = ScriptCall {
+                name: c.name,
+                args,
+                db,
+                now,
+                rng,
+                reply,
+                env,
+            };
+            host.command(self, call);
+            self.scripting = Some(host);
+            return false;
+        }
         let mut ctx = Ctx {
             dbs: &mut self.dbs,
             db,

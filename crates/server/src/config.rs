@@ -697,6 +697,9 @@ impl Config {
 /// Typed values read on hot paths, rebuilt whenever the configuration changes.
 #[derive(Clone, Debug)]
 pub struct Settings {
+    /// `busy-reply-threshold` (`lua-time-limit`): ms a script runs before other
+    /// clients are answered `-BUSY`.
+    pub busy_reply_threshold: i64,
     pub port: u16,
     pub binds: Vec<String>,
     pub protected_mode: bool,
@@ -738,6 +741,7 @@ impl Settings {
     pub fn from_config(c: &Config) -> Settings {
         let int = |n: &str| c.get(n).parse::<i64>().unwrap_or(0);
         Settings {
+            busy_reply_threshold: int("busy-reply-threshold"),
             port: int("port") as u16,
             binds: c.get("bind").split_whitespace().map(String::from).collect(),
             protected_mode: c.get("protected-mode") == "yes",

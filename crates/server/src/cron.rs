@@ -84,7 +84,13 @@ fn write_paused(shared: &Shared) -> bool {
 fn active_expire(shared: &Shared, rng: &mut Rng) {
     let started = Instant::now();
     let now = unix_ms();
-    let mut core = shared.core.lock();
+    // A busy script holds the lock: skip this cycle rather than block a runtime thread.
+    let Some(mut core) = shared
+        .core
+        .try_lock_for(std::time::Duration::from_millis(2))
+    else {
+        return;
+    };
     let ndb = core.engine.dbs.len();
     let mut avg = vec![0i64; ndb];
     let mut sink = Reply::default();

@@ -29,8 +29,14 @@ pub fn perform(shared: &Shared, core: &mut Core, s: &Settings, now: i64) {
             break;
         };
         sink.buf.clear();
-        core.repl
-            .write(&mut core.engine, db, now, &[b"DEL", &key], &mut sink);
+        core.repl.write(
+            &mut core.engine,
+            &mut core.pubsub,
+            db,
+            now,
+            &[b"DEL", &key],
+            &mut sink,
+        );
         // An eviction is announced as `evicted`, not as the `del` it is replicated as.
         let d = &mut core.engine.dbs[db];
         if let Some(p) = d

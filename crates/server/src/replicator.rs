@@ -11,8 +11,57 @@
 
 use crate::aof::propagate::Probe;
 use crate::aof::{Feed, Status};
-use redraft_engine::{Engine, EngineCommand, Reply, Rng};
+use crate::commands::pubsub::{publish_message, PubSub};
+use redraft_engine::scripting::is_script_command;
+use redraft_engine::{Engine, EngineCommand, Reply, Rng, ScriptEnv};
 use std::sync::Arc;
+
+/// What a script reaches while this node applies an entry: PUBLISH delivers to this
+/// node's subscribers, and each command the script runs is propagated to the AOF as
+/// Redis propagates a script's effects.
+struct LocalEnv<'a> {
+    aof: &'a mut Feed,
+    pubsub: &'a mut PubSub,
+    probes: Vec<Probe>,
+    time_ms: i64,
+}
+
+impl<'a> LocalEnv<'a> {
+    fn new(aof: &'a mut Feed, pubsub: &'a mut PubSub, time_ms: i64) -> Self {
+        LocalEnv {
+            aof,
+            pubsub,
+            probes: vec![],
+            time_ms,
+        }
+    }
+}
+
+impl ScriptEnv for LocalEnv<'_> {
+    fn publish(&mut self, channel: &[u8], message: &[u8]) -> i64 {
+        publish_message(self.pubsub, channel, message) as i64
+    }
+
+    fn before_command(&mut self, e: &Engine, c: &EngineCommand, db: usize, argv: &[&[u8]]) {
+        if self.aof.recording() {
+            self.probes
+                .push(Probe::before(e, c, db, self.time_ms, argv, 0));
+        }
+    }
+
+    fn after_command(
+        &mut self,
+        e: &Engine,
+        c: &EngineCommand,
+        db: usize,
+        argv: &[&[u8]],
+        reply: &[u8],
+    ) {
+        if let Some(p) = self.probes.pop() {
+            p.after(e, self.aof, c, db, argv, reply);
+        }
+    }
+}
 
 pub struct Replicator {
     seeds: Rng,
@@ -40,12 +89,13 @@ impl Replicator {
     pub fn write(
         &mut self,
         engine: &mut Engine,
+        pubsub: &mut PubSub,
         db: usize,
         now: i64,
         argv: &[&[u8]],
         reply: &mut Reply,
     ) -> bool {
-        self.write_entry(engine, db, now, &[argv], reply, true)
+        self.write_entry(engine, pubsub, db, now, &[argv], reply, true)
     }
 
     /// `write` for a command already resolved in the table (the local path skips a
@@ -54,6 +104,7 @@ impl Replicator {
     pub fn write_command(
         &mut self,
         engine: &mut Engine,
+        pubsub: &mut PubSub,
         cmd: &'static EngineCommand,
         db: usize,
         now: i64,
@@ -63,46 +114,54 @@ impl Replicator {
     ) -> bool {
         let time_ms = engine.entry_time(now);
         let seed = self.seeds.next_u64();
-        if !self.aof.recording() {
+        let script = is_script_command(cmd);
+        if !self.aof.recording() && !script {
             return engine.apply_command(cmd, db, time_ms, seed, argv, reply, may_block);
         }
-        self.aof.begin_solo_unit();
+        let mut env = LocalEnv::new(&mut self.aof, pubsub, time_ms);
+        if script {
+            // A script is written as its effects (Redis 7): each command it ran, inside
+            // MULTI/EXEC when more than one.
+            env.aof.begin_unit();
+            engine.apply_command_in(cmd, db, time_ms, seed, argv, reply, false, &mut env);
+            env.aof.end_unit();
+            return false;
+        }
+        env.aof.begin_solo_unit();
         let probe = Probe::before(engine, cmd, db, time_ms, argv, reply.buf.len());
         let blocked = engine.apply_command(cmd, db, time_ms, seed, argv, reply, may_block);
-        probe.after(engine, &mut self.aof, cmd, db, argv, &reply.buf);
-        self.aof.end_unit();
+        probe.after(engine, env.aof, cmd, db, argv, &reply.buf);
+        env.aof.end_unit();
         blocked
     }
 
     /// Applies several commands as one entry (MULTI/EXEC), atomically.
+    #[allow(clippy::too_many_arguments)]
     pub fn write_entry(
         &mut self,
         engine: &mut Engine,
+        pubsub: &mut PubSub,
         db: usize,
         now: i64,
         commands: &[&[&[u8]]],
         reply: &mut Reply,
         may_block: bool,
     ) -> bool {
-        let time_ms = engine.entry_time(now);
-        let seed = self.seeds.next_u64();
-        if !self.aof.recording() {
-            return engine.apply_entry(db, time_ms, seed, commands, reply, may_block);
-        }
         if let [argv] = commands {
             if let Some(cmd) = argv
                 .first()
                 .and_then(|n| redraft_engine::commands::lookup(n))
             {
-                self.aof.begin_solo_unit();
-                let probe = Probe::before(engine, cmd, db, time_ms, argv, reply.buf.len());
-                let blocked = engine.apply_entry(db, time_ms, seed, commands, reply, may_block);
-                probe.after(engine, &mut self.aof, cmd, db, argv, &reply.buf);
-                self.aof.end_unit();
-                return blocked;
+                return self.write_command(engine, pubsub, cmd, db, now, argv, reply, may_block);
             }
         }
-        self.aof.begin_unit();
+        let time_ms = engine.entry_time(now);
+        let seed = self.seeds.next_u64();
+        let mut env = LocalEnv::new(&mut self.aof, pubsub, time_ms);
+        if !env.aof.recording() {
+            return engine.apply_entry_in(db, time_ms, seed, commands, reply, may_block, &mut env);
+        }
+        env.aof.begin_unit();
         let mut db = db;
         let mut seeds = Rng::new(seed);
         for argv in commands {
@@ -119,14 +178,14 @@ impl Replicator {
                 continue;
             }
             let seed = seeds.next_u64();
-            let cmd = redraft_engine::commands::lookup(name);
+            let cmd = redraft_engine::commands::lookup(name).filter(|c| !is_script_command(c));
             let probe = cmd.map(|c| Probe::before(engine, c, db, time_ms, argv, reply.buf.len()));
-            engine.apply_entry(db, time_ms, seed, &[argv], reply, false);
+            engine.apply_entry_in(db, time_ms, seed, &[argv], reply, false, &mut env);
             if let (Some(p), Some(c)) = (probe, cmd) {
-                p.after(engine, &mut self.aof, c, db, argv, &reply.buf);
+                p.after(engine, env.aof, c, db, argv, &reply.buf);
             }
         }
-        self.aof.end_unit();
+        env.aof.end_unit();
         false
     }
 

@@ -304,7 +304,19 @@ async fn process(
             {
                 let now = unix_ms();
                 let settings = shared.settings();
-                let mut core = shared.core.lock();
+                let Some(mut core) = lock_core(shared, &settings) else {
+                    // A script has run past `busy-reply-threshold`: this command is
+                    // answered without the lock.
+                    let (s, e) = input.bounds[i];
+                    let argv: Vec<&[u8]> = input.ranges[s..e]
+                        .iter()
+                        .map(|r| &input.buf[r.clone()])
+                        .collect();
+                    while_busy(shared, sess, &argv, out);
+                    flush(sess, out);
+                    i += 1;
+                    continue;
+                };
                 let mut argv: Vec<&[u8]> = Vec::with_capacity(8);
                 while i < input.bounds.len() {
                     let (s, e) = input.bounds[i];
@@ -386,6 +398,58 @@ async fn process(
         if !more {
             return true;
         }
+    }
+}
+
+/// Takes the core lock, unless a script holds it past `busy-reply-threshold` (None:
+/// the caller answers without it, as Redis answers while a script is busy).
+fn lock_core<'a>(
+    shared: &'a Shared,
+    settings: &Settings,
+) -> Option<parking_lot::MutexGuard<'a, Core>> {
+    loop {
+        if let Some(g) = shared.core.try_lock_for(Duration::from_millis(5)) {
+            return Some(g);
+        }
+        let watch = redraft_script::watch();
+        if watch
+            .running_for(unix_ms())
+            .is_some_and(|ms| ms >= settings.busy_reply_threshold)
+        {
+            return None;
+        }
+    }
+}
+
+/// One command while a script is busy: `SCRIPT KILL` stops a script that has not
+/// written, `SHUTDOWN NOSAVE` stops it in any case and then shuts down once the lock
+/// is free; everything else is `-BUSY`.
+fn while_busy(shared: &Shared, sess: &mut SessionState, argv: &[&[u8]], out: &mut Reply) {
+    let is = |i: usize, w: &str| {
+        argv.get(i)
+            .is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()))
+    };
+    let watch = redraft_script::watch();
+    if argv.len() == 2 && is(0, "script") && is(1, "kill") {
+        match watch.kill() {
+            Ok(()) => out.ok(),
+            Err(e) => out.error(e),
+        }
+    } else if argv.len() == 2 && is(0, "shutdown") && is(1, "nosave") {
+        watch.force_kill();
+        if let Some(mut core) = shared.core.try_lock_for(Duration::from_secs(5)) {
+            let now = unix_ms();
+            let settings = shared.settings();
+            let mut last = None;
+            execute(
+                shared, &mut core, sess, argv, now, out, &settings, &mut last,
+            );
+        } else {
+            out.error(redraft_script::BUSY);
+        }
+    } else {
+        out.error(redraft_script::BUSY);
+        shared.count_error(b"-BUSY");
     }
 }
 
@@ -598,9 +662,16 @@ pub(crate) fn run_command(
 ) -> bool {
     match exec {
         Exec::Engine(c) if c.is_write() => {
-            let blocked =
-                core.repl
-                    .write_command(&mut core.engine, c, sess.db, now, argv, out, may_block);
+            let blocked = core.repl.write_command(
+                &mut core.engine,
+                &mut core.pubsub,
+                c,
+                sess.db,
+                now,
+                argv,
+                out,
+                may_block,
+            );
             core.after_write(now);
             blocked
         }

@@ -144,6 +144,7 @@ fn apply_access_policy(engine: &mut Engine, s: &Settings) {
 impl Shared {
     pub fn new(config: Config) -> Shared {
         let settings = Settings::from_config(&config);
+        redraft_script::install();
         let mut engine = Engine::new(settings.databases);
         engine.max_string = settings.proto_max_bulk_len as usize;
         apply_access_policy(&mut engine, &settings);

@@ -123,7 +123,9 @@ impl Core {
     /// A write through the replicator, then the waiters it concerns. Returns true if
     /// the command would block (it then changed nothing and wrote nothing).
     pub fn write(&mut self, db: usize, now: i64, argv: &[&[u8]], reply: &mut Reply) -> bool {
-        let blocked = self.repl.write(&mut self.engine, db, now, argv, reply);
+        let blocked = self
+            .repl
+            .write(&mut self.engine, &mut self.pubsub, db, now, argv, reply);
         self.after_write(now);
         blocked
     }
@@ -160,7 +162,9 @@ impl Core {
                     let argv: Vec<&[u8]> = b.argv.iter().map(|a| &a[..]).collect();
                     let db = b.db;
                     self.repl.aof.serving = true;
-                    let blocked = self.repl.write(&mut self.engine, db, now, &argv, &mut r);
+                    let blocked =
+                        self.repl
+                            .write(&mut self.engine, &mut self.pubsub, db, now, &argv, &mut r);
                     self.repl.aof.serving = false;
                     if blocked {
                         continue;

@@ -12,6 +12,7 @@ pub mod keyspace;
 pub mod list;
 #[cfg(test)]
 mod notify_tests;
+pub mod scripting;
 pub mod set;
 pub mod sort;
 pub mod string;
@@ -37,6 +38,7 @@ pub const FAMILIES: &[&[EngineCommand]] = &[
     set::COMMANDS,
     zset::COMMANDS,
     hyperloglog::COMMANDS,
+    scripting::COMMANDS,
 ];
 
 /// All engine commands.

@@ -469,7 +469,16 @@ mod tests {
                 .collect();
             let refs: Vec<&[&[u8]]> = argvs.iter().map(|a| &a[..]).collect();
             let mut r = Reply::new(Protocol::Resp2);
-            repl.write_entry(&mut engine, 0, t0 + dt, &refs, &mut r, refs.len() == 1);
+            let mut ps = crate::commands::pubsub::PubSub::with_limits((0, 0, 0));
+            repl.write_entry(
+                &mut engine,
+                &mut ps,
+                0,
+                t0 + dt,
+                &refs,
+                &mut r,
+                refs.len() == 1,
+            );
         }
         repl.aof.flush();
         let data = std::fs::read(&path).unwrap();

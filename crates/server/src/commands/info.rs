@@ -227,9 +227,28 @@ fn section(o: &mut String, sh: &Shared, core: &Core, name: &str) {
             kv!(o, "allocator_resident:{resident}");
             kv!(o, "total_system_memory:{sysmem}");
             kv!(o, "total_system_memory_human:{}", human(sysmem));
-            kv!(o, "used_memory_lua:0");
-            kv!(o, "used_memory_scripts:0");
-            kv!(o, "number_of_cached_scripts:0");
+            let (lua, scripts, script_bytes) = core
+                .engine
+                .scripting
+                .as_ref()
+                .map_or((0, 0, 0), |h| h.stats());
+            kv!(o, "used_memory_lua:{lua}");
+            kv!(o, "used_memory_vm_eval:{lua}");
+            kv!(o, "used_memory_lua_human:{}", human(lua as u64));
+            kv!(o, "used_memory_scripts_eval:{script_bytes}");
+            kv!(o, "number_of_cached_scripts:{scripts}");
+            kv!(o, "number_of_functions:0");
+            kv!(o, "number_of_libraries:0");
+            kv!(o, "used_memory_vm_functions:0");
+            kv!(o, "used_memory_vm_total:{lua}");
+            kv!(o, "used_memory_vm_total_human:{}", human(lua as u64));
+            kv!(o, "used_memory_functions:0");
+            kv!(o, "used_memory_scripts:{script_bytes}");
+            kv!(
+                o,
+                "used_memory_scripts_human:{}",
+                human(script_bytes as u64)
+            );
             kv!(o, "maxmemory:{}", s.maxmemory);
             kv!(o, "maxmemory_human:{}", human(s.maxmemory));
             kv!(o, "maxmemory_policy:{}", s.maxmemory_policy);

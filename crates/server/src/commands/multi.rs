@@ -178,6 +178,7 @@ fn exec(call: &mut Call) -> CmdResult {
         let core = &mut *call.core;
         core.repl.write_entry(
             &mut core.engine,
+            &mut core.pubsub,
             call.sess.db,
             now,
             &cmds,

@@ -1,0 +1,225 @@
+//! `redis.call` / `redis.pcall`: one command from a script, checked as Redis's
+//! `scriptCall` checks it (unknown, not allowed from scripts, arity, writes from a
+//! read-only script), run through the engine like any command of the entry, and its
+//! reply handed back as a Lua value.
+
+use crate::convert::{arg_bytes, reply_to_lua};
+use crate::sandbox::RunState;
+use crate::ScriptWatch;
+use mlua::{Lua, MultiValue, Value};
+use redraft_engine::flags::{BLOCKING, MAY_REPLICATE, NOSCRIPT, WRITE};
+use redraft_engine::{Engine, Protocol, Reply, Rng, ScriptEnv};
+
+/// Redis commands that live in the server rather than the engine: a script calling
+/// one is told it is not allowed (Redis allows a few of them, see the crate docs).
+pub const SERVER_COMMANDS: &[&str] = &[
+    "acl",
+    "auth",
+    "bgrewriteaof",
+    "bgsave",
+    "client",
+    "command",
+    "config",
+    "dbsize",
+    "debug",
+    "discard",
+    "exec",
+    "failover",
+    "flushall",
+    "flushdb",
+    "hello",
+    "info",
+    "lastsave",
+    "latency",
+    "memory",
+    "module",
+    "monitor",
+    "multi",
+    "psubscribe",
+    "psync",
+    "pubsub",
+    "punsubscribe",
+    "quit",
+    "readonly",
+    "readwrite",
+    "replconf",
+    "replicaof",
+    "reset",
+    "role",
+    "save",
+    "shutdown",
+    "slaveof",
+    "slowlog",
+    "ssubscribe",
+    "subscribe",
+    "swapdb",
+    "sync",
+    "unsubscribe",
+    "unwatch",
+    "wait",
+    "watch",
+    "lolwut",
+    "function",
+    "fcall",
+    "fcall_ro",
+];
+
+/// What one run of a script works on.
+pub struct CallCtx<'a> {
+    pub engine: &'a mut Engine,
+    pub env: &'a mut dyn ScriptEnv,
+    pub rng: &'a mut Rng,
+    pub db: usize,
+    pub now: i64,
+    /// EVAL_RO, EVALSHA_RO or a `no-writes` script.
+    pub read_only: bool,
+    pub watch: &'a ScriptWatch,
+    pub scratch: Reply,
+}
+
+fn err(lua: &Lua, msg: &str) -> mlua::Result<(Value, bool)> {
+    let t = lua.create_table()?;
+    t.raw_set("err", msg)?;
+    Ok((Value::Table(t), true))
+}
+
+impl CallCtx<'_> {
+    /// Runs one command; returns its reply as a Lua value and whether it is an error.
+    pub fn call(&mut self, lua: &Lua, args: MultiValue) -> mlua::Result<(Value, bool)> {
+        if args.is_empty() {
+            return err(
+                lua,
+                "ERR Please specify at least one argument for this redis lib call",
+            );
+        }
+        let mut argv: Vec<Vec<u8>> = Vec::with_capacity(args.len());
+        for a in args.iter() {
+            match arg_bytes(a) {
+                Some(b) => argv.push(b),
+                None => {
+                    return err(
+                        lua,
+                        "ERR Lua redis lib command arguments must be strings or integers",
+                    )
+                }
+            }
+        }
+        let argv: Vec<&[u8]> = argv.iter().map(|a| &a[..]).collect();
+        let resp3 = lua.app_data_ref::<RunState>().is_some_and(|s| s.resp3);
+        let proto = if resp3 {
+            Protocol::Resp3
+        } else {
+            Protocol::Resp2
+        };
+        self.scratch.buf.clear();
+        self.scratch.proto = proto;
+        let name = String::from_utf8_lossy(argv[0]).to_ascii_lowercase();
+        match name.as_str() {
+            "select" | "ping" | "echo" | "time" | "publish" => {
+                if let Some(e) = self.server_command(&name, &argv) {
+                    return err(lua, &e);
+                }
+            }
+            _ => {
+                let Some(c) = redraft_engine::commands::lookup(argv[0]) else {
+                    if SERVER_COMMANDS.contains(&name.as_str()) {
+                        return err(lua, "ERR This Redis command is not allowed from script");
+                    }
+                    return err(lua, "ERR Unknown Redis command called from script");
+                };
+                let mut c = c;
+                if !c.subcommands.is_empty() && argv.len() >= 2 {
+                    if let Some(s) = c.subcommand(argv[1]) {
+                        c = s;
+                    }
+                }
+                if c.flags & (NOSCRIPT | BLOCKING) != 0 {
+                    return err(lua, "ERR This Redis command is not allowed from script");
+                }
+                if !c.arity_ok(argv.len()) {
+                    return err(
+                        lua,
+                        "ERR Wrong number of args calling Redis command from script",
+                    );
+                }
+                let writes = c.flags & (WRITE | MAY_REPLICATE) != 0;
+                if writes && self.read_only {
+                    return err(
+                        lua,
+                        "ERR Write commands are not allowed from read-only scripts.",
+                    );
+                }
+                if writes {
+                    self.watch.note_write();
+                }
+                self.engine.call_from_script(
+                    c,
+                    self.db,
+                    self.now,
+                    self.rng,
+                    &argv,
+                    &mut self.scratch,
+                    self.env,
+                );
+            }
+        }
+        let mut pos = 0;
+        reply_to_lua(lua, &self.scratch.buf, &mut pos)
+    }
+
+    /// The server commands a script may run; Some(error text) when refused.
+    fn server_command(&mut self, name: &str, argv: &[&[u8]]) -> Option<String> {
+        let arity_err =
+            || Some("ERR Wrong number of args calling Redis command from script".into());
+        let r = &mut self.scratch;
+        match name {
+            "select" => {
+                if argv.len() != 2 {
+                    return arity_err();
+                }
+                match redraft_resp::parse_i64(argv[1]) {
+                    Some(i) if i >= 0 && (i as usize) < self.engine.dbs.len() => {
+                        self.db = i as usize;
+                        r.ok();
+                    }
+                    Some(_) => return Some("ERR DB index is out of range".into()),
+                    None => return Some("ERR value is not an integer or out of range".into()),
+                }
+            }
+            "ping" => match argv.len() {
+                1 => r.simple("PONG"),
+                2 => r.bulk(argv[1]),
+                _ => return arity_err(),
+            },
+            "echo" => {
+                if argv.len() != 2 {
+                    return arity_err();
+                }
+                r.bulk(argv[1]);
+            }
+            "time" => {
+                if argv.len() != 1 {
+                    return arity_err();
+                }
+                // The entry's clock: every node running the script sees the same time.
+                r.array(2);
+                r.bulk_int(self.now.div_euclid(1000));
+                r.bulk_int(self.now.rem_euclid(1000) * 1000);
+            }
+            "publish" => {
+                if argv.len() != 3 {
+                    return arity_err();
+                }
+                if self.read_only {
+                    return Some(
+                        "ERR Write commands are not allowed from read-only scripts.".into(),
+                    );
+                }
+                let n = self.env.publish(argv[1], argv[2]);
+                r.int(n);
+            }
+            _ => return Some("ERR Unknown Redis command called from script".into()),
+        }
+        None
+    }
+}
