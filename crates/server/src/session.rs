@@ -295,6 +295,9 @@ async fn process(
             }
         }
         let more = input.bounds.len() == MAX_BATCH;
+        // Bytes the client sent while parked wait in the buffer: parse them now, as no
+        // new read may ever come to trigger it.
+        let mut waited = false;
         // Phase 2: run.
         let mut i = 0;
         let mut last_cmd = None;
@@ -381,6 +384,7 @@ async fn process(
                 let _ = tokio::time::timeout(wait, shared.unpaused.notified()).await;
             }
             if let Some(deadline) = parked {
+                waited = true;
                 if !wait_unblocked(shared, sess, rd, &mut input.buf, deadline, out.proto).await {
                     return false;
                 }
@@ -395,7 +399,7 @@ async fn process(
         let consumed = input.parser.consumed();
         input.buf.drain(..consumed);
         input.parser.advance();
-        if !more {
+        if !more && !waited {
             return true;
         }
     }
