@@ -9,6 +9,8 @@ Usage: python3 bench/bench.py [--requests N] [--keys N] [--out bench/RESULTS.md]
 """
 
 import argparse
+import hashlib
+import shlex
 import csv
 import io
 import os
@@ -47,6 +49,11 @@ def rss_of(pid):
 
 STRING_TESTS = "set,get,incr,mset"
 TYPE_TESTS = "lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_600"
+UNLOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+ZPOP = ("local key, now = KEYS[1], ARGV[1] "
+        "local jobs = redis.call('zrangebyscore', key, '-inf', now, 'limit', 0, 1) "
+        "if jobs[1] then redis.call('zrem', key, jobs[1]) return jobs[1] end")
+
 # A Mastodon-like mix (reference section 9): the feed-insert recipe, the Sidekiq queue,
 # the Rails cache and the streaming fan-out, one command shape per run.
 MIX = [
@@ -59,6 +66,10 @@ MIX = [
     ("Sidekiq LPUSH", "LPUSH queue:default __rand_int__"),
     ("cache SET PX", "SET cache:__rand_int__ rendered-status-json-payload PX 60000"),
     ("PUBLISH", "PUBLISH timeline:__rand_int__ payload"),
+    # Scripts: redlock/mario-redis-lock release sent as EVAL with its body every time,
+    # and Sidekiq's scheduler poll by EVALSHA (loaded once per server below).
+    ("EVAL lock release", f"EVAL {shlex.quote(UNLOCK)} 1 lock:__rand_int__ token"),
+    ("EVALSHA zpopbyscore", f"EVALSHA {hashlib.sha1(ZPOP.encode()).hexdigest()} 1 schedule 100"),
 ]
 
 
@@ -75,7 +86,7 @@ def bench_command(port, requests, pipeline, command):
     argv = ["redis-benchmark", "-p", str(port), "-n", str(requests), "-c", "50", "-r", "10000", "--csv"]
     if pipeline > 1:
         argv += ["-P", str(pipeline)]
-    out = subprocess.run(argv + command.split(), capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(argv + shlex.split(command), capture_output=True, text=True, check=True).stdout
     rows = list(csv.reader(io.StringIO(out)))
     return float(rows[1][1]) if len(rows) > 1 else 0.0
 
@@ -120,6 +131,8 @@ def main():
                     n = a.requests * (5 if pipeline > 1 else 1)
                     r = bench(ports[name], n, pipeline, STRING_TESTS)
                     r.update(bench(ports[name], n, pipeline, TYPE_TESTS))
+                    subprocess.run(["redis-cli", "-p", str(ports[name]), "SCRIPT", "LOAD", ZPOP],
+                                   capture_output=True, check=True)
                     for label, command in MIX:
                         r[label] = bench_command(ports[name], n // 2, pipeline, command)
                     best = results.setdefault((name, pipeline), {})
