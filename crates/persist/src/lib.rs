@@ -22,9 +22,10 @@ pub mod progress;
 pub mod rdb;
 
 pub use rdb::{
-    dump_payload, load, load_with, restore_payload, try_dump_payload, write_rdb, Checksum,
-    LoadInfo, LoadOptions, RdbError, RdbErrorKind, RdbValue, RdbWriter, Record, StreamConsumer,
-    StreamEntry, StreamGroup, StreamId, StreamPendingEntry, StreamValue, WriterOptions,
+    dump_payload, load, load_events, load_with, restore_payload, try_dump_payload, write_rdb,
+    Checksum, LoadEvent, LoadInfo, LoadOptions, RdbError, RdbErrorKind, RdbValue, RdbWriter,
+    Record, StreamConsumer, StreamEntry, StreamGroup, StreamId, StreamPendingEntry, StreamValue,
+    WriterOptions,
 };
 
 pub use progress::{Progress, ProgressRead};

@@ -15,7 +15,7 @@ use redraft_engine::codec::ValueCodec;
 use redraft_engine::dict::new_dict;
 use redraft_engine::zset::ZSet;
 use redraft_engine::{Engine, Object, StreamBlob, Value};
-use redraft_persist::{LoadOptions, ProgressRead, RdbValue, RdbWriter, WriterOptions};
+use redraft_persist::{LoadEvent, LoadOptions, ProgressRead, RdbValue, RdbWriter, WriterOptions};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -213,7 +213,20 @@ pub fn load(shared: &Shared, engine: &mut Engine) -> Result<(), String> {
         ..Default::default()
     };
     let mut delay = crate::loading::KeyLoadDelay::new(shared);
-    let info = redraft_persist::load_with(input, &opts, |rec| {
+    let info = redraft_persist::load_events(input, &opts, |ev| {
+        let rec = match ev {
+            LoadEvent::Record(rec) => rec,
+            LoadEvent::ResizeDb { db, keys, expires } => {
+                // Tables sized once, as Redis's dictExpand on RESIZEDB; bounded by what
+                // a file of this size can hold, whatever the hint says.
+                if let Some(d) = engine.dbs.get_mut(db as usize) {
+                    let most = size / 8;
+                    d.keys.reserve(keys.min(most) as usize);
+                    d.expires.reserve(expires.min(most) as usize);
+                }
+                return Ok(());
+            }
+        };
         delay.tick();
         let db = rec.db as usize;
         if db >= ndb {

@@ -23,7 +23,9 @@ pub mod writer;
 use std::fmt;
 use std::io;
 
-pub use reader::{load, load_with, restore_payload, Checksum, LoadInfo, LoadOptions};
+pub use reader::{
+    load, load_events, load_with, restore_payload, Checksum, LoadEvent, LoadInfo, LoadOptions,
+};
 pub use writer::{dump_payload, try_dump_payload, write_rdb, RdbWriter, WriterOptions};
 
 /// The RDB version this crate writes (Redis 7.0's).

@@ -107,6 +107,30 @@ pub fn load_with<R: Read>(
     opts: &LoadOptions,
     mut on_record: impl FnMut(Record) -> Result<(), String>,
 ) -> Result<LoadInfo, RdbError> {
+    load_events(r, opts, |ev| match ev {
+        LoadEvent::Record(rec) => on_record(rec),
+        LoadEvent::ResizeDb { .. } => Ok(()),
+    })
+}
+
+/// What [`load_events`] hands over, in file order.
+#[derive(Debug)]
+pub enum LoadEvent {
+    /// A key.
+    Record(Record),
+    /// A `RESIZEDB` hint, before the keys of `db`: how many keys the writer had, and
+    /// how many with an expire. Only a hint (a file may lie): a caller sizing its
+    /// tables from it should bound it by what the input can hold.
+    ResizeDb { db: u32, keys: u64, expires: u64 },
+}
+
+/// [`load_with`], with the `RESIZEDB` hints as well, so that a caller can size its
+/// tables once instead of growing them key after key.
+pub fn load_events<R: Read>(
+    r: R,
+    opts: &LoadOptions,
+    mut on_event: impl FnMut(LoadEvent) -> Result<(), String>,
+) -> Result<LoadInfo, RdbError> {
     let mut inp = Input::new(r);
     // A whole file: a large one gets its CRC computed on a thread of its own.
     inp.parallel_crc = opts.verify_checksum;
@@ -159,6 +183,8 @@ pub fn load_with<R: Read>(
                 let keys = inp.length()?;
                 let expires = inp.length()?;
                 info.resize_hints.push((db, keys, expires));
+                on_event(LoadEvent::ResizeDb { db, keys, expires })
+                    .map_err(|m| RdbError::new(op_off, RdbErrorKind::Rejected(m)))?;
             }
             opcodes::EXPIRETIME_MS => {
                 let mut b = [0u8; 8];
@@ -218,7 +244,7 @@ pub fn load_with<R: Read>(
                             idle: i,
                             freq: f,
                         };
-                        on_record(rec)
+                        on_event(LoadEvent::Record(rec))
                             .map_err(|m| RdbError::new(op_off, RdbErrorKind::Rejected(m)))?;
                     }
                 }
