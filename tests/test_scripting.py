@@ -248,6 +248,50 @@ def test_publish_from_script(server):
     sub.close()
 
 
+def test_busy_and_script_kill():
+    s = start_redraft("--busy-reply-threshold", "100")
+    try:
+        r = redis.Redis(port=s.port, socket_timeout=10)
+        r.set("k", "v")
+        errs = []
+
+        def run(body):
+            try:
+                redis.Redis(port=s.port, socket_timeout=20).eval(body, 0)
+            except redis.ResponseError as e:
+                errs.append(str(e))
+            except redis.ConnectionError:
+                errs.append("closed")
+
+        t = threading.Thread(target=run, args=("while true do end",))
+        t.start()
+        time.sleep(0.5)
+        with pytest.raises(redis.ResponseError, match="^BUSY Redis is busy running a script"):
+            r.get("k")
+        # A client connecting while the script runs is answered too.
+        with pytest.raises(redis.ResponseError, match="^BUSY"):
+            redis.Redis(port=s.port, socket_timeout=10).ping()
+        assert r.script_kill()
+        t.join(10)
+        assert not t.is_alive()
+        assert errs and errs[0].startswith("Script killed by user with SCRIPT KILL..."), errs
+        assert r.get("k") == b"v"
+        with pytest.raises(redis.ResponseError, match="NOTBUSY"):
+            r.script_kill()
+        # A script that wrote cannot be killed; SHUTDOWN NOSAVE ends it and the server.
+        t = threading.Thread(target=run, args=("redis.call('set','k','w') while true do end",))
+        t.start()
+        time.sleep(0.5)
+        with pytest.raises(redis.ResponseError, match="^UNKILLABLE"):
+            r.script_kill()
+        raw = Raw(s.port)
+        raw.send(b"SHUTDOWN NOSAVE\r\n")
+        assert s.proc.wait(10) is not None
+        t.join(10)
+    finally:
+        s.stop()
+
+
 def test_aof_holds_effects_not_scripts():
     s = start_redraft("--appendonly", "yes", "--appendfsync", "always")
     try:

@@ -90,7 +90,13 @@ pub struct ScriptWatch {
     started_ms: AtomicI64,
     wrote: AtomicBool,
     kill: AtomicBool,
+    /// `on_long_run` already ran for the current script.
+    announced: AtomicBool,
+    long_run: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
+
+/// After this long a running script is announced (`ScriptWatch::on_long_run`).
+const LONG_RUN_MS: i64 = 20;
 
 impl ScriptWatch {
     /// Milliseconds the current script has run, if one runs.
@@ -120,9 +126,23 @@ impl ScriptWatch {
         }
     }
 
-    /// Checked from the interpreter every few thousand instructions: true when the
+    /// Sets what runs once when a script has run for a while: the server makes sure
+    /// the rest of the process keeps serving (other clients then get `-BUSY`).
+    pub fn on_long_run(&self, f: Box<dyn Fn() + Send + Sync>) {
+        let _ = self.long_run.set(f);
+    }
+
+    /// Checked by the interpreter every few thousand instructions: true when the
     /// script must stop (`SCRIPT KILL`).
     fn check(&self) -> bool {
+        if !self.announced.load(Ordering::Relaxed)
+            && self.running_for(unix_ms()).unwrap_or(0) >= LONG_RUN_MS
+        {
+            self.announced.store(true, Ordering::Relaxed);
+            if let Some(f) = self.long_run.get() {
+                f();
+            }
+        }
         self.kill.swap(false, Ordering::AcqRel)
     }
 
@@ -133,6 +153,7 @@ impl ScriptWatch {
     fn begin(&self) {
         self.wrote.store(false, Ordering::Release);
         self.kill.store(false, Ordering::Release);
+        self.announced.store(false, Ordering::Relaxed);
         self.started_ms.store(unix_ms().max(1), Ordering::Release);
     }
 

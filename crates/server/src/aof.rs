@@ -274,7 +274,9 @@ pub fn final_sync(core: &mut Core) {
 pub fn cron(shared: &Arc<Shared>, second: bool) {
     let st = &shared.aof;
     if st.enabled.load(Ordering::Relaxed) {
-        let mut core = shared.core.lock();
+        let Some(mut core) = shared.core_for_cron() else {
+            return;
+        };
         let feed = &mut core.repl.aof;
         feed.flush();
         if st.fsync_failing() {
@@ -285,12 +287,16 @@ pub fn cron(shared: &Arc<Shared>, second: bool) {
         return;
     }
     if st.rewrite_scheduled.load(Ordering::SeqCst) && !rewrite_limited(st) {
-        let mut core = shared.core.lock();
+        let Some(mut core) = shared.core_for_cron() else {
+            return;
+        };
         let _ = rewrite::start(shared, &mut core);
         return;
     }
     let s = shared.settings();
-    let mut core = shared.core.lock();
+    let Some(mut core) = shared.core_for_cron() else {
+        return;
+    };
     if core.repl.aof.state != State::On || s.auto_aof_rewrite_percentage == 0 {
         return;
     }

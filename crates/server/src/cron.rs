@@ -85,10 +85,7 @@ fn active_expire(shared: &Shared, rng: &mut Rng) {
     let started = Instant::now();
     let now = unix_ms();
     // A busy script holds the lock: skip this cycle rather than block a runtime thread.
-    let Some(mut core) = shared
-        .core
-        .try_lock_for(std::time::Duration::from_millis(2))
-    else {
+    let Some(mut core) = shared.core_for_cron() else {
         return;
     };
     let ndb = core.engine.dbs.len();

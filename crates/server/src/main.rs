@@ -105,6 +105,17 @@ fn main() {
             std::process::exit(1);
         }
     };
+    // A long script occupies the runtime thread its session runs on, and while it runs
+    // the other threads may all sleep with nobody watching the sockets. A task handed to
+    // the runtime from outside it wakes one of them, which then keeps serving: other
+    // clients get -BUSY, and SCRIPT KILL gets in.
+    let handle = rt.handle().clone();
+    redraft_script::watch().on_long_run(Box::new(move || {
+        let h = handle.clone();
+        let _ = std::thread::Builder::new()
+            .name("script-kick".into())
+            .spawn(move || drop(h.spawn(async {})));
+    }));
     let code = rt.block_on(run(shared.clone()));
     // Whatever was written since the last batch flush is on disk before exiting.
     aof::final_sync(&mut shared.core.lock());

@@ -591,7 +591,9 @@ pub fn check_save_points(shared: &Arc<Shared>) {
         return;
     }
     if shared.rdb.scheduled.load(Ordering::SeqCst) {
-        let mut core = shared.core.lock();
+        let Some(mut core) = shared.core_for_cron() else {
+            return;
+        };
         let _ = bgsave(shared, &mut core);
         return;
     }
@@ -604,7 +606,9 @@ pub fn check_save_points(shared: &Arc<Shared>) {
     if !ok && now.saturating_sub(shared.rdb.last_try_unix.load(Ordering::Relaxed)) < 5 {
         return;
     }
-    let mut core = shared.core.lock();
+    let Some(mut core) = shared.core_for_cron() else {
+        return;
+    };
     let dirty = core.engine.dirty;
     let since = now.saturating_sub(shared.rdb.last_save_unix.load(Ordering::Relaxed));
     if let Some((secs, changes)) = points.iter().find(|(s, c)| dirty >= *c && since >= *s) {

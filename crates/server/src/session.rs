@@ -318,6 +318,9 @@ async fn process(
                     while_busy(shared, sess, &argv, out);
                     flush(sess, out);
                     i += 1;
+                    if !act(shared, sess, out) {
+                        return false;
+                    }
                     continue;
                 };
                 let mut argv: Vec<&[u8]> = Vec::with_capacity(8);
@@ -367,17 +370,8 @@ async fn process(
                 m.qbuf = input.buf.len();
             }
             sess.client.touch();
-            match sess.action.take() {
-                None => {}
-                Some(Action::Close) => {
-                    flush(sess, out);
-                    return false;
-                }
-                Some(Action::Shutdown) => {
-                    shared.shutting_down.store(true, Ordering::SeqCst);
-                    shared.shutdown.notify_one();
-                    return false;
-                }
+            if !act(shared, sess, out) {
+                return false;
             }
             if let Some(until) = paused {
                 let wait = until.saturating_duration_since(Instant::now());
@@ -401,6 +395,23 @@ async fn process(
         input.parser.advance();
         if !more && !waited {
             return true;
+        }
+    }
+}
+
+/// Carries out what the last command asked of the connection (QUIT, SHUTDOWN).
+/// False when the connection must end.
+fn act(shared: &Shared, sess: &mut SessionState, out: &mut Reply) -> bool {
+    match sess.action.take() {
+        None => true,
+        Some(Action::Close) => {
+            flush(sess, out);
+            false
+        }
+        Some(Action::Shutdown) => {
+            shared.shutting_down.store(true, Ordering::SeqCst);
+            shared.shutdown.notify_one();
+            false
         }
     }
 }

@@ -142,6 +142,12 @@ fn apply_access_policy(engine: &mut Engine, s: &Settings) {
 }
 
 impl Shared {
+    /// The core for a periodic task: None when it is held for long (a busy script),
+    /// so that the task skips a tick instead of blocking a runtime thread.
+    pub fn core_for_cron(&self) -> Option<parking_lot::MutexGuard<'_, Core>> {
+        self.core.try_lock_for(std::time::Duration::from_millis(2))
+    }
+
     pub fn new(config: Config) -> Shared {
         let settings = Settings::from_config(&config);
         redraft_script::install();
