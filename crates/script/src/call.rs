@@ -9,6 +9,8 @@ use crate::ScriptWatch;
 use mlua::{Lua, MultiValue, Value};
 use redraft_engine::flags::{BLOCKING, MAY_REPLICATE, NOSCRIPT, WRITE};
 use redraft_engine::{Engine, Protocol, Reply, Rng, ScriptEnv};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 /// Redis commands that live in the server rather than the engine: a script calling
 /// one is told it is not allowed (Redis allows a few of them, see the crate docs).
@@ -64,6 +66,51 @@ pub const SERVER_COMMANDS: &[&str] = &[
     "fcall_ro",
 ];
 
+/// `redis.call` (raises a command's error) and `redis.pcall` (returns it as a table),
+/// made once per interpreter.
+pub fn register(lua: &Lua, redis: &mlua::Table, run: &Arc<RunState>) -> mlua::Result<()> {
+    let r1 = run.clone();
+    let r2 = run.clone();
+    redis.raw_set(
+        "call",
+        lua.create_function(move |lua, args: MultiValue| {
+            let (v, failed) = with_ctx(lua, &r1, args)?;
+            if failed {
+                let msg = match &v {
+                    Value::Table(t) => t.raw_get::<String>("err").unwrap_or_default(),
+                    _ => String::new(),
+                };
+                return Err(crate::sandbox::redis_error(&msg));
+            }
+            Ok(v)
+        })?,
+    )?;
+    redis.raw_set(
+        "pcall",
+        lua.create_function(move |lua, args: MultiValue| Ok(with_ctx(lua, &r2, args)?.0))?,
+    )
+}
+
+/// Runs one command in the context of the running script.
+fn with_ctx(lua: &Lua, run: &RunState, args: MultiValue) -> mlua::Result<(Value, bool)> {
+    let addr = run.ctx.load(Ordering::Acquire);
+    if addr == 0 {
+        return Err(crate::sandbox::redis_error(
+            "ERR redis.call is only available while a script runs",
+        ));
+    }
+    // SAFETY: `Scripts::eval` stores the address of its live `CallCtx` in
+    // `RunState::ctx` right before the protected call that runs the script and clears
+    // it right after, without touching the context in between; a zero address is
+    // refused above. Lua calls this function only from inside that call, on the same
+    // thread (the interpreter belongs to the engine, used under the core lock), and
+    // nothing reached from here calls back into Lua (scripts cannot run EVAL), so this
+    // is the only reference to the context while it is used. The lifetimes inside the
+    // context outlive the call, and no reference obtained here escapes it.
+    let ctx = unsafe { &mut *(addr as *mut CallCtx<'_>) };
+    ctx.call(lua, args, run.resp3())
+}
+
 /// What one run of a script works on.
 pub struct CallCtx<'a> {
     pub engine: &'a mut Engine,
@@ -85,7 +132,12 @@ fn err(lua: &Lua, msg: &str) -> mlua::Result<(Value, bool)> {
 
 impl CallCtx<'_> {
     /// Runs one command; returns its reply as a Lua value and whether it is an error.
-    pub fn call(&mut self, lua: &Lua, args: MultiValue) -> mlua::Result<(Value, bool)> {
+    pub fn call(
+        &mut self,
+        lua: &Lua,
+        args: MultiValue,
+        resp3: bool,
+    ) -> mlua::Result<(Value, bool)> {
         if args.is_empty() {
             return err(
                 lua,
@@ -105,7 +157,6 @@ impl CallCtx<'_> {
             }
         }
         let argv: Vec<&[u8]> = argv.iter().map(|a| &a[..]).collect();
-        let resp3 = lua.app_data_ref::<RunState>().is_some_and(|s| s.resp3);
         let proto = if resp3 {
             Protocol::Resp3
         } else {

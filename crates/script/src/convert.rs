@@ -65,6 +65,10 @@ pub fn fmt_g17(x: f64) -> String {
 pub fn arg_bytes(v: &Value) -> Option<Vec<u8>> {
     match v {
         Value::String(s) => Some(s.as_bytes().to_vec()),
+        // Below 10^17 `%.17g` of an integer is its decimal digits.
+        Value::Integer(i) if i.unsigned_abs() < 100_000_000_000_000_000 => {
+            Some(i.to_string().into_bytes())
+        }
         Value::Integer(i) => Some(fmt_g17(*i as f64).into_bytes()),
         Value::Number(n) => Some(fmt_g17(*n).into_bytes()),
         _ => None,

@@ -22,11 +22,11 @@ pub mod sandbox;
 
 use call::CallCtx;
 use mlua::{Function, Value};
-use redraft_engine::{Engine, Reply, Rng, ScriptCall, Scripting};
-use sandbox::{RunState, Sandbox};
+use redraft_engine::{Engine, Reply, ScriptCall, Scripting};
+use sandbox::Sandbox;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 pub const KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
 pub const BUSY: &str =
@@ -312,11 +312,9 @@ impl Scripts {
             return reply.error(&format!("ERR {}", error_text(&e)));
         }
         let rng = call.rng;
-        if let Some(mut st) = sb.lua.app_data_mut::<RunState>() {
-            st.resp3 = false;
-            st.rng = Rng::new(rng.next_u64());
-        }
-        let ctx = Mutex::new(CallCtx {
+        sb.run.resp3.store(false, Ordering::Relaxed);
+        sb.run.reseed(rng.next_u64());
+        let mut ctx = CallCtx {
             engine,
             env: call.env,
             rng,
@@ -325,48 +323,29 @@ impl Scripts {
             read_only: ro || script.no_writes,
             watch: &self.watch,
             scratch: Reply::default(),
-        });
-        self.watch.begin();
-        let run = |lua: &mlua::Lua, args: mlua::MultiValue| {
-            let mut c = ctx
-                .lock()
-                .map_err(|_| mlua::Error::runtime("script state poisoned"))?;
-            c.call(lua, args)
         };
-        let run = &run;
-        let result = sb.lua.scope(|scope| {
-            // `redis.call` raises a command's error; `redis.pcall` returns it as a table.
-            let call = scope.create_function(move |lua, args: mlua::MultiValue| {
-                let (v, failed) = run(lua, args)?;
-                if failed {
-                    let msg = match &v {
-                        Value::Table(t) => t.raw_get::<String>("err").unwrap_or_default(),
-                        _ => String::new(),
-                    };
-                    return Err(sandbox::redis_error(&msg));
-                }
-                Ok(v)
-            })?;
-            let pcall =
-                scope.create_function(move |lua, args: mlua::MultiValue| Ok(run(lua, args)?.0))?;
-            sb.redis.raw_set("call", call)?;
-            sb.redis.raw_set("pcall", pcall)?;
-            let out: mlua::MultiValue =
-                sb.xpcall.call((script.func.clone(), sb.handler.clone()))?;
+        self.watch.begin();
+        // `redis.call` finds the context at this address while the script runs (see
+        // `call::with_ctx`); nothing touches `ctx` until the address is cleared.
+        let addr = &mut ctx as *mut CallCtx<'_> as usize;
+        sb.run.ctx.store(addr, Ordering::Release);
+        let out = sb
+            .xpcall
+            .call::<mlua::MultiValue>((script.func.clone(), sb.handler.clone()));
+        sb.run.ctx.store(0, Ordering::Release);
+        drop(ctx);
+        self.watch.end();
+        let result = out.map(|out| {
             let mut out = out.into_iter();
             let ok = matches!(out.next(), Some(Value::Boolean(true)));
             let v = out.next().unwrap_or(Value::Nil);
-            let resp3 = sb.lua.app_data_ref::<RunState>().is_some_and(|s| s.resp3);
+            let resp3 = sb.run.resp3();
             if ok {
                 convert::lua_to_reply(&v, reply, resp3);
             } else {
                 error_reply(&v, &sha, reply);
             }
-            Ok(())
         });
-        self.watch.end();
-        let _ = sb.redis.raw_set("call", Value::Nil);
-        let _ = sb.redis.raw_set("pcall", Value::Nil);
         if let Err(e) = result {
             reply.error(&format!("ERR {}", error_text(&e)));
         }

@@ -12,7 +12,8 @@
 use crate::{RedisError, ScriptWatch};
 use mlua::{Function, HookTriggers, Lua, LuaOptions, StdLib, Table, Value, VmState};
 use redraft_engine::Rng;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// The version scripts see (`redis.REDIS_VERSION`), the one INFO reports.
 pub const REDIS_VERSION: &str = "7.2.4";
@@ -21,16 +22,40 @@ const REDIS_VERSION_NUM: i64 = 0x07_02_04;
 /// Instructions between two checks for `SCRIPT KILL`.
 const HOOK_EVERY: u32 = 10_000;
 
-/// Per-run state the static library functions read (kept in the Lua app data).
+/// Per-run state the library functions share with the host (atomics: the functions
+/// must be `Send`, and reading them costs less than mlua's app data).
 pub struct RunState {
     /// `redis.setresp(3)` was called.
-    pub resp3: bool,
+    pub resp3: AtomicBool,
     /// `math.random`'s generator, seeded from the entry's seed for each run.
-    pub rng: Rng,
+    pub rng: Mutex<Rng>,
+    /// Address of the running script's `call::CallCtx`; 0 when no script runs.
+    pub ctx: AtomicUsize,
+}
+
+impl RunState {
+    pub fn resp3(&self) -> bool {
+        self.resp3.load(Ordering::Relaxed)
+    }
+
+    pub fn reseed(&self, seed: u64) {
+        match self.rng.lock() {
+            Ok(mut g) => *g = Rng::new(seed),
+            Err(p) => *p.into_inner() = Rng::new(seed),
+        }
+    }
+
+    fn next_f64(&self) -> f64 {
+        match self.rng.lock() {
+            Ok(mut g) => g.next_f64(),
+            Err(p) => p.into_inner().next_f64(),
+        }
+    }
 }
 
 pub struct Sandbox {
     pub lua: Lua,
+    pub run: Arc<RunState>,
     /// Where the globals live (`KEYS`, `ARGV` are set here for each run).
     pub backing: Table,
     /// The real `redis` table: each run sets its `call` and `pcall` there.
@@ -104,7 +129,7 @@ pub fn redis_error(msg: &str) -> mlua::Error {
 }
 
 /// Installs the static functions and constants of the `redis` table.
-fn redis_table(lua: &Lua) -> mlua::Result<Table> {
+fn redis_table(lua: &Lua, run: &Arc<RunState>) -> mlua::Result<Table> {
     let r = lua.create_table()?;
     r.set(
         "sha1hex",
@@ -197,9 +222,10 @@ fn redis_table(lua: &Lua) -> mlua::Result<Table> {
             Ok(())
         })?,
     )?;
+    let run = run.clone();
     r.set(
         "setresp",
-        lua.create_function(|lua, args: mlua::Variadic<Value>| {
+        lua.create_function(move |_, args: mlua::Variadic<Value>| {
             if args.len() != 1 {
                 return Err(redis_error("ERR redis.setresp() requires one argument."));
             }
@@ -211,9 +237,7 @@ fn redis_table(lua: &Lua) -> mlua::Result<Table> {
             if v != 2 && v != 3 {
                 return Err(redis_error("ERR RESP version must be 2 or 3."));
             }
-            if let Some(mut st) = lua.app_data_mut::<RunState>() {
-                st.resp3 = v == 3;
-            }
+            run.resp3.store(v == 3, Ordering::Relaxed);
             Ok(())
         })?,
     )?;
@@ -275,14 +299,12 @@ fn redis_table(lua: &Lua) -> mlua::Result<Table> {
 }
 
 /// `math.random` and `math.randomseed` over the run's generator (Lua 5.1's rules).
-fn install_random(lua: &Lua, math: &Table) -> mlua::Result<()> {
+fn install_random(lua: &Lua, math: &Table, run: &Arc<RunState>) -> mlua::Result<()> {
+    let r1 = run.clone();
     math.set(
         "random",
-        lua.create_function(|lua, args: mlua::Variadic<f64>| {
-            let r = match lua.app_data_mut::<RunState>() {
-                Some(mut st) => st.rng.next_f64(),
-                None => 0.0,
-            };
+        lua.create_function(move |_, args: mlua::Variadic<f64>| {
+            let r = r1.next_f64();
             match args.len() {
                 0 => Ok(Value::Number(r)),
                 1 => {
@@ -307,12 +329,11 @@ fn install_random(lua: &Lua, math: &Table) -> mlua::Result<()> {
             }
         })?,
     )?;
+    let run = run.clone();
     math.set(
         "randomseed",
-        lua.create_function(|lua, seed: f64| {
-            if let Some(mut st) = lua.app_data_mut::<RunState>() {
-                st.rng = Rng::new(seed as i64 as u64);
-            }
+        lua.create_function(move |_, seed: f64| {
+            run.reseed(seed as i64 as u64);
             Ok(())
         })?,
     )?;
@@ -392,8 +413,14 @@ impl Sandbox {
             }
         }
         let math: Table = g.raw_get("math")?;
-        install_random(&lua, &math)?;
-        let redis = redis_table(&lua)?;
+        let run = Arc::new(RunState {
+            resp3: AtomicBool::new(false),
+            rng: Mutex::new(Rng::new(0)),
+            ctx: AtomicUsize::new(0),
+        });
+        install_random(&lua, &math, &run)?;
+        let redis = redis_table(&lua, &run)?;
+        crate::call::register(&lua, &redis, &run)?;
         libs.raw_set("redis", redis.clone())?;
         let backing = lua.create_table()?;
         let xpcall: Function = g.raw_get("xpcall")?;
@@ -437,10 +464,6 @@ impl Sandbox {
             setmetatable,
         ))?;
         let handler = lua.create_function(handler)?;
-        lua.set_app_data(RunState {
-            resp3: false,
-            rng: Rng::new(0),
-        });
         lua.set_hook(
             HookTriggers {
                 every_nth_instruction: Some(HOOK_EVERY),
@@ -455,6 +478,7 @@ impl Sandbox {
         );
         Ok(Sandbox {
             lua,
+            run,
             backing,
             redis,
             xpcall,
