@@ -744,7 +744,7 @@ def test_timestamp_annotations():
 
 # Every command whose written form Redis rewrites, and a few it writes as sent.
 SCRIPT = [
-    "set a 1", "expire a 100", "expire a 100 GT", "pexpire a 5000 LT", "expireat a 4102444800", "pexpireat a 4102444800000 XX",
+    "set a 1", "expire a 100", "expire a 200 GT", "pexpire a 5000 LT", "expireat a 4102444800", "pexpireat a 4102444800000 XX",
     "set b 2 EX 100", "set b2 2 PX 100000 GET", "set b3 2 EXAT 4102444800", "set b4 v PXAT 4102444800000", "set b5 v KEEPTTL",
     "setex c 100 3", "psetex c2 100000 3", "incrbyfloat f 1.5", "incrbyfloat f 0.25", "hincrbyfloat h fld 0.5",
     "sadd s x", "spop s", "sadd s2 a b", "spop s2 5", "sadd s3 only", "spop s3 1",

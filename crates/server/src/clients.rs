@@ -48,13 +48,49 @@ pub struct Client {
     pub resp3: AtomicBool,
     /// Wakes a client parked in a blocking command once it has been served.
     pub wake: Notify,
+    /// The socket's write side, for replies a session writes itself when nothing is
+    /// queued before them (set once the connection is split).
+    pub sock: std::sync::OnceLock<Arc<tokio::net::tcp::OwnedWriteHalf>>,
+    /// Held while bytes go to the socket or join the writer's queue, so that a
+    /// session's own write and the writer task never interleave.
+    pub gate: Arc<Mutex<()>>,
 }
 
 impl Client {
     /// Queues bytes for the writer.
     pub fn send(&self, bytes: Vec<u8>) {
+        let _gate = self.gate.lock();
+        self.queue(bytes);
+    }
+
+    /// Called with the gate held.
+    fn queue(&self, bytes: Vec<u8>) {
         self.out_bytes.fetch_add(bytes.len(), Ordering::Relaxed);
         let _ = self.push.send(bytes);
+    }
+
+    /// A session's replies: written to the socket at once when nothing waits before
+    /// them and the socket takes them (no hand-over to another thread), else queued
+    /// for the writer. Returns the bytes written at once; `bytes` is emptied.
+    pub fn send_reply(&self, bytes: &mut Vec<u8>) -> usize {
+        let Some(sock) = self.sock.get() else {
+            self.send(std::mem::take(bytes));
+            return 0;
+        };
+        let _gate = self.gate.lock();
+        if self.out_bytes.load(Ordering::Relaxed) == 0 {
+            if let Ok(n) = sock.try_write(bytes) {
+                if n == bytes.len() {
+                    bytes.clear();
+                } else {
+                    bytes.drain(..n);
+                    self.queue(std::mem::take(bytes));
+                }
+                return n;
+            }
+        }
+        self.queue(std::mem::take(bytes));
+        0
     }
 
     pub fn kill(&self) {
@@ -169,6 +205,8 @@ impl Clients {
             over_soft_since: AtomicU64::new(0),
             resp3: AtomicBool::new(false),
             wake: Notify::new(),
+            sock: std::sync::OnceLock::new(),
+            gate: Arc::new(Mutex::new(())),
         });
         self.map.lock().insert(id, c.clone());
         (c, rx)

@@ -132,10 +132,13 @@ pub async fn serve(shared: Arc<Shared>, stream: TcpStream) {
     let (client, push_rx) = shared
         .clients
         .register(fmt_addr(&peer), fmt_addr(&local), fd);
+    let wr = Arc::new(wr);
+    let _ = client.sock.set(wr.clone());
     let writer = tokio::spawn(write_loop(
         shared.clone(),
         Arc::downgrade(&client),
         wr,
+        client.gate.clone(),
         push_rx,
     ));
     client.touch();
@@ -191,13 +194,18 @@ pub async fn serve(shared: Arc<Shared>, stream: TcpStream) {
     if sess.monitor {
         remove_monitor(&shared, client.id);
     }
-    {
-        let mut core = shared.core.lock();
-        let core = &mut *core;
-        core.waiters.unblock(&mut core.engine, client.id);
-        core.waiters
-            .unwatch_all(&mut core.engine, client.id, &sess.watched);
-        unsubscribe_all(&mut core.pubsub, &mut sess.subs, client.id);
+    // A busy script may hold the core for long: wait for it without holding a runtime
+    // thread.
+    loop {
+        if let Some(mut core) = shared.core.try_lock_for(CORE_WAIT) {
+            let core = &mut *core;
+            core.waiters.unblock(&mut core.engine, client.id);
+            core.waiters
+                .unwatch_all(&mut core.engine, client.id, &sess.watched);
+            unsubscribe_all(&mut core.pubsub, &mut sess.subs, client.id);
+            break;
+        }
+        tokio::time::sleep(CORE_WAIT).await;
     }
     shared.clients.unregister(client.id);
     let killed = client.is_killed();
@@ -232,12 +240,25 @@ async fn write_loop(
     shared: Arc<Shared>,
     // Only a weak hold on the client: the writer must not keep its own channel open.
     client: std::sync::Weak<Client>,
-    mut wr: tokio::net::tcp::OwnedWriteHalf,
+    wr: Arc<tokio::net::tcp::OwnedWriteHalf>,
+    gate: Arc<parking_lot::Mutex<()>>,
     mut rx: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>,
 ) {
     while let Some(buf) = rx.recv().await {
-        if wr.write_all(&buf).await.is_err() {
-            return;
+        let mut off = 0;
+        while off < buf.len() {
+            if wr.writable().await.is_err() {
+                return;
+            }
+            let r = {
+                let _gate = gate.lock();
+                wr.try_write(&buf[off..])
+            };
+            match r {
+                Ok(n) => off += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(_) => return,
+            }
         }
         if let Some(c) = client.upgrade() {
             c.out_bytes.fetch_sub(buf.len(), Ordering::Relaxed);
@@ -251,14 +272,25 @@ async fn write_loop(
             .writes_processed
             .fetch_add(1, Ordering::Relaxed);
     }
-    let _ = wr.shutdown().await;
 }
 
-/// Hands the replies gathered so far to the writer.
-fn flush(sess: &SessionState, out: &mut Reply) {
-    if !out.buf.is_empty() {
-        let buf = std::mem::replace(&mut out.buf, Vec::with_capacity(4096));
-        sess.client.send(buf);
+/// Sends the replies gathered so far: straight to the socket when it takes them,
+/// else through the writer.
+fn flush(shared: &Shared, sess: &SessionState, out: &mut Reply) {
+    if out.buf.is_empty() {
+        return;
+    }
+    let n = sess.client.send_reply(&mut out.buf);
+    if n > 0 {
+        let stats = &shared.stats;
+        stats
+            .net_output_bytes
+            .fetch_add(n as u64, Ordering::Relaxed);
+        stats.writes_processed.fetch_add(1, Ordering::Relaxed);
+    }
+    // The buffer is reused; one that grew for a huge reply is given back.
+    if out.buf.capacity() > 1 << 20 || out.buf.capacity() == 0 {
+        out.buf = Vec::with_capacity(4096);
     }
 }
 
@@ -316,7 +348,7 @@ async fn process(
                         .map(|r| &input.buf[r.clone()])
                         .collect();
                     while_busy(shared, sess, &argv, out);
-                    flush(sess, out);
+                    flush(shared, sess, out);
                     i += 1;
                     if !act(shared, sess, out) {
                         return false;
@@ -362,7 +394,7 @@ async fn process(
                 // held, so that a message published after this batch can never
                 // overtake them.
                 crate::aof::flush(&mut core);
-                flush(sess, out);
+                flush(shared, sess, out);
             }
             if let Some(stat) = last_cmd.take() {
                 let mut m = sess.client.meta.lock();
@@ -387,7 +419,7 @@ async fn process(
         if let Some(e) = proto_err {
             tracing::debug!(id = sess.client.id, error = %e, "protocol error, closing client");
             out.error(&format!("ERR {e}"));
-            flush(sess, out);
+            flush(shared, sess, out);
             return false;
         }
         let consumed = input.parser.consumed();
@@ -399,13 +431,16 @@ async fn process(
     }
 }
 
+/// How long a task tries for the core lock before it yields its runtime thread.
+const CORE_WAIT: Duration = Duration::from_millis(5);
+
 /// Carries out what the last command asked of the connection (QUIT, SHUTDOWN).
 /// False when the connection must end.
 fn act(shared: &Shared, sess: &mut SessionState, out: &mut Reply) -> bool {
     match sess.action.take() {
         None => true,
         Some(Action::Close) => {
-            flush(sess, out);
+            flush(shared, sess, out);
             false
         }
         Some(Action::Shutdown) => {
@@ -766,10 +801,15 @@ async fn wait_unblocked(
         }
     };
     if timed_out {
-        let mut core = shared.core.lock();
-        let core = &mut *core;
-        if core.waiters.unblock(&mut core.engine, client.id).is_some() {
-            client.send(timeout_reply(proto));
+        loop {
+            if let Some(mut core) = shared.core.try_lock_for(CORE_WAIT) {
+                let core = &mut *core;
+                if core.waiters.unblock(&mut core.engine, client.id).is_some() {
+                    client.send(timeout_reply(proto));
+                }
+                break;
+            }
+            tokio::time::sleep(CORE_WAIT).await;
         }
     }
     true
