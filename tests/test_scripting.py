@@ -292,6 +292,22 @@ def test_busy_and_script_kill():
         s.stop()
 
 
+def test_monitor_shows_script_and_its_commands(server):
+    mon = Raw(server.port)
+    assert mon.cmd("MONITOR") == b"+OK\r\n"
+    try:
+        r = redis.Redis(port=server.port)
+        r.eval("redis.call('set', KEYS[1], 'v') return redis.call('get', KEYS[1])", 1, "mk")
+        line = mon.line()
+        while b'"eval"' not in line.lower():  # the client's handshake comes first
+            line = mon.line()
+        lines = [line, mon.line(), mon.line()]
+        assert re.search(rb'\[0 lua\] "set" "mk" "v"', lines[1]), lines
+        assert re.search(rb'\[0 lua\] "get" "mk"', lines[2]), lines
+    finally:
+        mon.close()
+
+
 def test_aof_holds_effects_not_scripts():
     s = start_redraft("--appendonly", "yes", "--appendfsync", "always")
     try:

@@ -19,20 +19,31 @@ use std::sync::Arc;
 /// What a script reaches while this node applies an entry: PUBLISH delivers to this
 /// node's subscribers, and each command the script runs is propagated to the AOF as
 /// Redis propagates a script's effects.
+/// Commands scripts ran (database, arguments), for MONITOR.
+pub type ScriptCalls = Vec<(usize, Vec<Vec<u8>>)>;
+
 struct LocalEnv<'a> {
     aof: &'a mut Feed,
     pubsub: &'a mut PubSub,
     probes: Vec<Probe>,
     time_ms: i64,
+    /// The commands scripts run, kept for MONITOR when someone is watching.
+    calls: Option<&'a mut ScriptCalls>,
 }
 
 impl<'a> LocalEnv<'a> {
-    fn new(aof: &'a mut Feed, pubsub: &'a mut PubSub, time_ms: i64) -> Self {
+    fn new(
+        aof: &'a mut Feed,
+        pubsub: &'a mut PubSub,
+        time_ms: i64,
+        calls: Option<&'a mut ScriptCalls>,
+    ) -> Self {
         LocalEnv {
             aof,
             pubsub,
             probes: vec![],
             time_ms,
+            calls,
         }
     }
 }
@@ -43,6 +54,9 @@ impl ScriptEnv for LocalEnv<'_> {
     }
 
     fn before_command(&mut self, e: &Engine, c: &EngineCommand, db: usize, argv: &[&[u8]]) {
+        if let Some(calls) = self.calls.as_mut() {
+            calls.push((db, argv.iter().map(|a| a.to_vec()).collect()));
+        }
         if self.aof.recording() {
             self.probes
                 .push(Probe::before(e, c, db, self.time_ms, argv, 0));
@@ -67,6 +81,10 @@ pub struct Replicator {
     seeds: Rng,
     /// The AOF side of the local replicator.
     pub aof: Feed,
+    /// Set while a MONITOR client watches: the commands scripts run are kept in
+    /// `script_calls` (database, arguments) for it.
+    pub monitoring: bool,
+    pub script_calls: ScriptCalls,
 }
 
 impl Default for Replicator {
@@ -81,6 +99,8 @@ impl Replicator {
         Replicator {
             seeds: Rng::new(seed),
             aof: Feed::new(aof),
+            monitoring: false,
+            script_calls: vec![],
         }
     }
 
@@ -118,7 +138,12 @@ impl Replicator {
         if !self.aof.recording() && !script {
             return engine.apply_command(cmd, db, time_ms, seed, argv, reply, may_block);
         }
-        let mut env = LocalEnv::new(&mut self.aof, pubsub, time_ms);
+        let mut env = LocalEnv::new(
+            &mut self.aof,
+            pubsub,
+            time_ms,
+            self.monitoring.then_some(&mut self.script_calls),
+        );
         if script {
             // A script is written as its effects (Redis 7): each command it ran, inside
             // MULTI/EXEC when more than one.
@@ -157,7 +182,12 @@ impl Replicator {
         }
         let time_ms = engine.entry_time(now);
         let seed = self.seeds.next_u64();
-        let mut env = LocalEnv::new(&mut self.aof, pubsub, time_ms);
+        let mut env = LocalEnv::new(
+            &mut self.aof,
+            pubsub,
+            time_ms,
+            self.monitoring.then_some(&mut self.script_calls),
+        );
         if !env.aof.recording() {
             return engine.apply_entry_in(db, time_ms, seed, commands, reply, may_block, &mut env);
         }

@@ -607,6 +607,8 @@ fn execute(
     }
     let db = sess.db;
     let skip = sess.skip_current;
+    let monitored = shared.monitor_count.load(Ordering::Relaxed) > 0;
+    core.repl.monitoring = monitored;
     let t0 = Instant::now();
     let would_block = run_command(shared, core, sess, r.exec, argv, now, out, true);
     if would_block {
@@ -654,12 +656,23 @@ fn execute(
         };
         shared.latency_event(ev, micros / 1000);
     }
-    if shared.monitor_count.load(Ordering::Relaxed) > 0 && flags & (SKIP_MONITOR | ADMIN) == 0 {
-        let line = monitor_line(db, &sess.client.addr, argv);
-        for (_, tx) in shared.monitors.lock().iter() {
-            let _ = tx.send(line.clone());
+    // Scripts show as Redis shows them: the EVAL, then each command it ran as `lua`.
+    let script =
+        matches!(r.exec, Exec::Engine(c) if redraft_engine::scripting::is_script_command(c));
+    if monitored && (flags & (SKIP_MONITOR | ADMIN) == 0 || script) {
+        // After the command, as Redis: a SELECT shows the database it selected.
+        let mut lines = vec![monitor_line(sess.db, &sess.client.addr, argv)];
+        for (db, call) in core.repl.script_calls.drain(..) {
+            let call: Vec<&[u8]> = call.iter().map(|a| &a[..]).collect();
+            lines.push(monitor_line(db, "lua", &call));
+        }
+        for (_, c) in shared.monitors.lock().iter() {
+            for line in &lines {
+                c.send(line.clone());
+            }
         }
     }
+    core.repl.script_calls.clear();
     finish_reply(sess, out, start, skip);
     *last_cmd = Some(r.stat);
     Step::Done

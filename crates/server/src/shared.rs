@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::Notify;
 
 /// What the one lock protects: the data and the path by which writes reach it.
 pub struct Core {
@@ -89,7 +89,7 @@ pub struct Shared {
     /// Fast check for the per-command path: a `CLIENT PAUSE` may be in force.
     pub pause_active: AtomicBool,
     pub unpaused: Notify,
-    pub monitors: Mutex<Vec<(u64, mpsc::UnboundedSender<Vec<u8>>)>>,
+    pub monitors: Mutex<Vec<(u64, Arc<crate::clients::Client>)>>,
     pub monitor_count: AtomicUsize,
     pub started: Instant,
     pub run_id: String,

@@ -752,7 +752,7 @@ fn monitor(call: &mut Call) -> CmdResult {
         call.shared
             .monitors
             .lock()
-            .push((call.sess.client.id, call.sess.client.push.clone()));
+            .push((call.sess.client.id, call.sess.client.clone()));
         call.shared
             .monitor_count
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
