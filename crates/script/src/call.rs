@@ -164,15 +164,18 @@ impl CallCtx<'_> {
         };
         self.scratch.buf.clear();
         self.scratch.proto = proto;
-        let name = String::from_utf8_lossy(argv[0]).to_ascii_lowercase();
-        match name.as_str() {
-            "select" | "ping" | "echo" | "time" | "publish" => {
-                if let Some(e) = self.server_command(&name, &argv) {
+        let local = ["select", "ping", "echo", "time", "publish"]
+            .into_iter()
+            .find(|n| argv[0].eq_ignore_ascii_case(n.as_bytes()));
+        match local {
+            Some(name) => {
+                if let Some(e) = self.server_command(name, &argv) {
                     return err(lua, &e);
                 }
             }
-            _ => {
+            None => {
                 let Some(c) = redraft_engine::commands::lookup(argv[0]) else {
+                    let name = String::from_utf8_lossy(argv[0]).to_ascii_lowercase();
                     if SERVER_COMMANDS.contains(&name.as_str()) {
                         return err(lua, "ERR This Redis command is not allowed from script");
                     }

@@ -10,54 +10,13 @@ use redraft_resp::Reply;
 /// overflow (and keeps a self-referencing table from recursing forever).
 const MAX_DEPTH: usize = 200;
 
-/// The text of a number as Redis passes it to a command (`%.17g`).
+/// The text of a number as Redis passes it to a command (`%.17g`, the engine's
+/// formatter; a NaN keeps its sign as C's printf shows it).
 pub fn fmt_g17(x: f64) -> String {
-    if x.is_nan() {
-        return if x.is_sign_negative() { "-nan" } else { "nan" }.into();
+    if x.is_nan() && x.is_sign_negative() {
+        return "-nan".into();
     }
-    if x.is_infinite() {
-        return if x < 0.0 { "-inf" } else { "inf" }.into();
-    }
-    if x == 0.0 {
-        return if x.is_sign_negative() { "-0" } else { "0" }.into();
-    }
-    let e = format!("{:.16e}", x);
-    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let neg = mant.starts_with('-');
-    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
-    let mut out = String::new();
-    if neg {
-        out.push('-');
-    }
-    if (-4..17).contains(&exp) {
-        if exp >= 0 {
-            let int_len = exp as usize + 1;
-            out.push_str(&digits[..int_len]);
-            let frac = digits[int_len..].trim_end_matches('0');
-            if !frac.is_empty() {
-                out.push('.');
-                out.push_str(frac);
-            }
-        } else {
-            out.push_str("0.");
-            for _ in 0..(-exp - 1) {
-                out.push('0');
-            }
-            out.push_str(digits.trim_end_matches('0'));
-        }
-    } else {
-        out.push_str(&digits[..1]);
-        let frac = digits[1..].trim_end_matches('0');
-        if !frac.is_empty() {
-            out.push('.');
-            out.push_str(frac);
-        }
-        out.push('e');
-        out.push(if exp < 0 { '-' } else { '+' });
-        out.push_str(&format!("{:02}", exp.abs()));
-    }
-    out
+    redraft_engine::commands::zset::format_17g(x)
 }
 
 /// One Lua argument of `redis.call` as a command argument: strings as they are,
@@ -250,10 +209,10 @@ fn write_table(t: &Table, reply: &mut Reply, resp3: bool, depth: usize) {
         reply.simple(&clean(&ok.as_bytes()));
         return;
     }
-    if let Ok(Value::Number(_) | Value::Integer(_)) = t.raw_get::<Value>("double") {
-        let d: f64 = t.raw_get("double").unwrap_or(0.0);
-        reply.double(d);
-        return;
+    match t.raw_get::<Value>("double") {
+        Ok(Value::Number(d)) => return reply.double(d),
+        Ok(Value::Integer(i)) => return reply.double(i as f64),
+        _ => {}
     }
     if let Some(b) = str_field(t, "big_number") {
         let text = clean(&b.as_bytes());

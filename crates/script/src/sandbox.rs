@@ -214,8 +214,7 @@ fn redis_table(lua: &Lua, run: &Arc<RunState>) -> mlua::Result<Table> {
                 .collect();
             let msg = msg.join(" ");
             match level {
-                0 => tracing::debug!(target: "script", "{msg}"),
-                1 => tracing::debug!(target: "script", "{msg}"),
+                0 | 1 => tracing::debug!(target: "script", "{msg}"),
                 2 => tracing::info!(target: "script", "{msg}"),
                 _ => tracing::warn!(target: "script", "{msg}"),
             }
