@@ -315,17 +315,24 @@ def test_aof_holds_effects_not_scripts():
         r.eval("redis.call('set', KEYS[1], 'v', 'EX', 100) redis.call('incr', 'n') "
                "redis.call('get', 'n')", 1, "k")
         r.eval("return redis.call('get', 'n')", 0)
+        # Inside MULTI too: the transaction holds the script's effects, not the EVAL.
+        with r.pipeline(transaction=True) as p:
+            p.eval("redis.call('set', 'intx', 'y')", 0)
+            p.incr("n")
+            p.execute()
         d = os.path.join(s.tmp, "data", "appendonlydir")
         incr = [f for f in os.listdir(d) if f.endswith(".incr.aof")]
         data = open(os.path.join(d, incr[0]), "rb").read()
         assert b"EVAL" not in data.upper()
         assert b"MULTI" in data and b"PXAT" in data and b"incr" in data
+        assert b"intx" in data
     finally:
         s.stop()
     # The file loads back: redraft and redis-server both see the keys.
     s2 = start_redraft("--appendonly", "yes", tmp=s.tmp)
     try:
         r = redis.Redis(port=s2.port)
-        assert r.get("n") == b"1" and r.get("k") == b"v" and r.ttl("k") > 0
+        assert r.get("n") == b"2" and r.get("k") == b"v" and r.ttl("k") > 0
+        assert r.get("intx") == b"y"
     finally:
         s2.stop()
