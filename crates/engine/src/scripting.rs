@@ -30,6 +30,10 @@ pub trait Scripting: Send {
     fn command(&mut self, engine: &mut Engine, call: ScriptCall<'_>);
     /// (memory used by the interpreter, number of cached scripts, bytes of their bodies).
     fn stats(&self) -> (usize, usize, usize);
+    /// The cached scripts' sources (a Raft snapshot carries them).
+    fn bodies(&self) -> Vec<Vec<u8>> {
+        vec![]
+    }
 }
 
 /// What a script may reach outside the engine, provided by whoever applies the entry.

@@ -99,6 +99,9 @@ pub type Entry = openraft::Entry<TypeConfig>;
 pub type StorageError = openraft::StorageError<NodeId>;
 pub type Membership = openraft::StoredMembership<NodeId, Member>;
 
+/// The serialization of a snapshot begun between two applies: produces the RDB bytes.
+pub type SnapshotWork = Box<dyn FnOnce() -> Result<Vec<u8>, String> + Send>;
+
 /// The data side of the state machine, implemented by the server over its engine.
 /// Calls come in log order from one task.
 pub trait Applier: Send + Sync + 'static {
@@ -106,7 +109,7 @@ pub trait Applier: Send + Sync + 'static {
     fn apply(&self, index: u64, request: &Request) -> Response;
     /// Starts a point-in-time snapshot of the data (called between two applies) and
     /// returns the work that serializes it as an RDB file, run off the apply path.
-    fn begin_snapshot(&self) -> Box<dyn FnOnce() -> Result<Vec<u8>, String> + Send>;
+    fn begin_snapshot(&self) -> SnapshotWork;
     /// Replaces the whole dataset with the RDB file `data`.
     fn install_snapshot(&self, data: &[u8]) -> Result<(), String>;
 }

@@ -186,6 +186,8 @@ pub fn install() {
 struct Script {
     func: Function,
     no_writes: bool,
+    /// The source, for snapshots of the replicated state.
+    body: Vec<u8>,
 }
 
 /// The host: one Lua state and the script cache.
@@ -267,7 +269,14 @@ impl Scripts {
                 )
             })?;
         self.body_bytes += body.len();
-        self.cache.insert(sha.clone(), Script { func, no_writes });
+        self.cache.insert(
+            sha.clone(),
+            Script {
+                func,
+                no_writes,
+                body: body.to_vec(),
+            },
+        );
         Ok(sha)
     }
 
@@ -441,6 +450,10 @@ impl Scripting for Scripts {
             "evalsha_ro" => self.eval(engine, call, true, true),
             _ => self.script(call),
         }
+    }
+
+    fn bodies(&self) -> Vec<Vec<u8>> {
+        self.cache.values().map(|s| s.body.clone()).collect()
     }
 
     fn stats(&self) -> (usize, usize, usize) {

@@ -83,6 +83,32 @@ pub static PARAMS: &[Param] = &[
     p("maxclients", Kind::Int(1, i32::MAX as i64), "10000", true),
     p("databases", Kind::Int(1, i32::MAX as i64), "16", false),
     p("dir", Kind::Str, "./data", false),
+    // Cluster mode (Raft): see crate::cluster.
+    p("cluster", YESNO, "no", false),
+    p("node-id", NONNEG, "0", false),
+    p("peers", Kind::Str, "", false),
+    p("cluster-port", Kind::Int(0, 65535), "0", false),
+    p("cluster-secret", Kind::Str, "", false),
+    p("raft-election-timeout", Kind::Int(100, 60000), "600", false),
+    p(
+        "raft-heartbeat-interval",
+        Kind::Int(10, 10000),
+        "100",
+        false,
+    ),
+    p(
+        "raft-snapshot-entries",
+        Kind::Int(100, i32::MAX as i64),
+        "100000",
+        false,
+    ),
+    p(
+        "read-consistency",
+        Kind::Enum(&["linearizable", "lease"]),
+        "linearizable",
+        false,
+    ),
+    p("replica-read", Kind::Enum(&["no", "stale"]), "no", false),
     p("dbfilename", Kind::Str, "dump.rdb", true),
     p("save", Kind::Save, "3600 1 300 100 60 10000", true),
     p("appendonly", YESNO, "no", true),
@@ -586,7 +612,9 @@ impl Config {
                 i += 1;
             }
             if vals.is_empty() {
-                vals.push(String::new());
+                // A bare yes/no flag (`--cluster`) means yes.
+                let flag = param(name).is_some_and(|p| matches!(p.kind, Kind::Bool));
+                vals.push(if flag { "yes".into() } else { String::new() });
             }
             let vals: Vec<String> = if vals.len() == 1 {
                 split_line(&vals[0])

@@ -105,6 +105,22 @@ fn active_expire(shared: &Shared, rng: &mut Rng) {
         if keys.is_empty() {
             continue;
         }
+        if let Some(cl) = shared.cluster.get() {
+            // Only the leader expires keys, through the log; its proposal deletes each
+            // key only if still expired when it applies.
+            if cl.is_leader() {
+                let req = redraft_raft::Request::Expire {
+                    db: db as u32,
+                    time_ms: core.engine.entry_time(now),
+                    keys: keys
+                        .iter()
+                        .map(|k| serde_bytes::ByteBuf::from(k.to_vec()))
+                        .collect(),
+                };
+                let _ = cl.propose(req);
+            }
+            continue;
+        }
         let mut argv: Vec<&[u8]> = Vec::with_capacity(keys.len() + 1);
         argv.push(b"DEL");
         argv.extend(keys.iter().map(|k| &k[..]));

@@ -14,7 +14,9 @@ use std::time::Instant;
 const BUDGET_US: u128 = 2000;
 
 pub fn perform(shared: &Shared, core: &mut Core, s: &Settings, now: i64) {
-    if s.maxmemory_policy == "noeviction" {
+    // Cluster mode: evicting here would change this node's data alone (not yet
+    // proposed through the log), so the cluster behaves as `noeviction`.
+    if s.maxmemory_policy == "noeviction" || shared.cluster.get().is_some() {
         return;
     }
     let volatile = s.maxmemory_policy.starts_with("volatile");

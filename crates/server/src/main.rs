@@ -4,12 +4,14 @@
 mod alloc;
 mod aof;
 mod clients;
+mod cluster;
 mod commands;
 mod config;
 mod cron;
 mod evict;
 mod loading;
 mod logging;
+mod proposal;
 mod rdb;
 mod replicator;
 mod session;
@@ -196,6 +198,10 @@ fn end_load(shared: &Shared, done: Result<Loaded, tokio::task::JoinError>) {
 /// Saves before exiting when save points are set, as Redis does on SIGTERM. False if
 /// the save failed: the server then keeps running rather than lose data.
 fn shutdown_save(shared: &Arc<Shared>) -> bool {
+    if shared.cluster.get().is_some() {
+        // The Raft log holds every acknowledged write.
+        return true;
+    }
     if aof::shutdown(shared, &mut shared.core.lock(), false).is_err() {
         tracing::warn!("SIGTERM received but errors trying to shut down the server, check the logs for more information");
         return false;
@@ -251,11 +257,29 @@ async fn run(shared: Arc<Shared>) -> i32 {
         tracing::error!("port 0 leaves redraft with no listener: set a TCP port");
         return 1;
     }
+    let cluster_mode = shared.config.read().get("cluster") == "yes";
+    if cluster_mode {
+        // The data comes from the Raft snapshot and log, not from dump.rdb or the AOF.
+        shared.core.lock().waiters.wake_only = true;
+        match cluster::start(&shared).await {
+            Ok(c) => {
+                let _ = shared.cluster.set(c);
+            }
+            Err(e) => {
+                tracing::error!("can't start in cluster mode: {e}");
+                return 1;
+            }
+        }
+    }
     // As Redis: listen first, then load, answering `-LOADING` meanwhile.
-    let background = has_data_files(&shared);
+    let background = !cluster_mode && has_data_files(&shared);
     shared.loading.set_active(background);
-    let mut load = start_load(&shared);
-    if !background {
+    let mut load = if cluster_mode {
+        tokio::spawn(std::future::pending())
+    } else {
+        start_load(&shared)
+    };
+    if !background && !cluster_mode {
         let done = (&mut load).await;
         end_load(&shared, done);
     }
@@ -327,6 +351,14 @@ async fn run(shared: Arc<Shared>) -> i32 {
             _ = shared.shutdown.notified() => break,
         };
         tracing::info!("Received {signal} scheduling shutdown...");
+        if let Some(cl) = shared.cluster.get() {
+            // A leader hands over before it goes, so that no write waits for an
+            // election.
+            if cl.is_leader() {
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(5), cl.transfer(None))
+                    .await;
+            }
+        }
         if shutdown_save(&shared) {
             break;
         }

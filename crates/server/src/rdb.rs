@@ -196,9 +196,6 @@ pub fn load(shared: &Shared, engine: &mut Engine) -> Result<(), String> {
         Err(e) => return Err(format!("can't open {}: {e}", path.display())),
     };
     let started = Instant::now();
-    let now = unix_ms();
-    let ndb = engine.dbs.len();
-    let (mut loaded, mut expired) = (0u64, 0u64);
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     shared.loading.begin(size);
     let progress = shared.loading.progress.clone();
@@ -206,53 +203,12 @@ pub fn load(shared: &Shared, engine: &mut Engine) -> Result<(), String> {
         BufReader::with_capacity(1 << 20, file),
         Some(progress.clone()),
     );
-    let opts = LoadOptions {
-        progress: Some(progress),
-        // `from_rdb` refuses duplicates as it inserts.
-        check_duplicates: false,
-        ..Default::default()
-    };
     let mut delay = crate::loading::KeyLoadDelay::new(shared);
-    let info = redraft_persist::load_events(input, &opts, |ev| {
-        let rec = match ev {
-            LoadEvent::Record(rec) => rec,
-            LoadEvent::ResizeDb { db, keys, expires } => {
-                // Tables sized once, as Redis's dictExpand on RESIZEDB; bounded by what
-                // a file of this size can hold, whatever the hint says.
-                if let Some(d) = engine.dbs.get_mut(db as usize) {
-                    let most = size / 8;
-                    d.keys.reserve(keys.min(most) as usize);
-                    d.expires.reserve(expires.min(most) as usize);
-                }
-                return Ok(());
-            }
-        };
-        delay.tick();
-        let db = rec.db as usize;
-        if db >= ndb {
-            return Err(format!(
-                "the file uses database {db}, but `databases` is {ndb}"
-            ));
-        }
-        let d = &mut engine.dbs[db];
-        // As a Redis master does, keys already expired are not loaded.
-        if rec.expire_ms.is_some_and(|t| t <= now) {
-            if d.keys.contains_key(&rec.key[..]) {
-                return Err(duplicated(&rec.key, db));
-            }
-            expired += 1;
-            return Ok(());
-        }
-        let obj = Object {
-            value: from_rdb(rec.value)?,
-            access: (now / 1000) as u32,
-        };
-        d.insert_loaded(rec.key.into_boxed_slice(), obj, rec.expire_ms)
-            .map_err(|key| duplicated(&key, db))?;
-        loaded += 1;
-        Ok(())
-    })
-    .map_err(|e| format!("{} is not a valid RDB file: {e}", path.display()))?;
+    let (info, loaded, expired) =
+        load_from(engine, input, size, Some(progress), false, &mut || {
+            delay.tick()
+        })
+        .map_err(|e| format!("{} is not a valid RDB file: {e}", path.display()))?;
     for w in &info.warnings {
         tracing::warn!(file = %path.display(), "{w}");
     }
@@ -271,6 +227,150 @@ pub fn load(shared: &Shared, engine: &mut Engine) -> Result<(), String> {
         "DB loaded from disk"
     );
     Ok(())
+}
+
+/// Reads an RDB stream into `engine`: the load info, keys loaded, and keys skipped as
+/// already expired (none with `keep_expired`, as a replica keeps them: its master
+/// decides when they go).
+fn load_from<R: std::io::Read>(
+    engine: &mut Engine,
+    input: R,
+    size: u64,
+    progress: Option<Arc<redraft_persist::Progress>>,
+    keep_expired: bool,
+    tick: &mut dyn FnMut(),
+) -> Result<(redraft_persist::LoadInfo, u64, u64), String> {
+    let now = unix_ms();
+    let ndb = engine.dbs.len();
+    let (mut loaded, mut expired) = (0u64, 0u64);
+    let opts = LoadOptions {
+        progress,
+        // `from_rdb` refuses duplicates as it inserts.
+        check_duplicates: false,
+        ..Default::default()
+    };
+    let info = redraft_persist::load_events(input, &opts, |ev| {
+        let rec = match ev {
+            LoadEvent::Record(rec) => rec,
+            LoadEvent::ResizeDb { db, keys, expires } => {
+                // Tables sized once, as Redis's dictExpand on RESIZEDB; bounded by what
+                // a file of this size can hold, whatever the hint says.
+                if let Some(d) = engine.dbs.get_mut(db as usize) {
+                    let most = size / 8;
+                    d.keys.reserve(keys.min(most) as usize);
+                    d.expires.reserve(expires.min(most) as usize);
+                }
+                return Ok(());
+            }
+        };
+        tick();
+        let db = rec.db as usize;
+        if db >= ndb {
+            return Err(format!(
+                "the file uses database {db}, but `databases` is {ndb}"
+            ));
+        }
+        let d = &mut engine.dbs[db];
+        // As a Redis master does, keys already expired are not loaded.
+        if !keep_expired && rec.expire_ms.is_some_and(|t| t <= now) {
+            if d.keys.contains_key(&rec.key[..]) {
+                return Err(duplicated(&rec.key, db));
+            }
+            expired += 1;
+            return Ok(());
+        }
+        let obj = Object {
+            value: from_rdb(rec.value)?,
+            access: (now / 1000) as u32,
+        };
+        d.insert_loaded(rec.key.into_boxed_slice(), obj, rec.expire_ms)
+            .map_err(|key| duplicated(&key, db))?;
+        loaded += 1;
+        Ok(())
+    })
+    .map_err(|e| e.to_string())?;
+    Ok((info, loaded, expired))
+}
+
+/// The AUX field that carries the engine's clock (the latest entry time applied) in a
+/// Raft snapshot, so that a node restored from it stamps later entries as the node that
+/// wrote it did.
+const AUX_LAST_TIME: &[u8] = b"redraft-last-time";
+
+/// Loads a Raft snapshot (an RDB file in memory) into a fresh `engine`: every key, the
+/// expired ones too (the leader decides when they go), the clock, and the scripts.
+pub fn load_snapshot(shared: &Shared, engine: &mut Engine, data: &[u8]) -> Result<(), String> {
+    let (info, loaded, _) = load_from(engine, data, data.len() as u64, None, true, &mut || {})
+        .map_err(|e| format!("the Raft snapshot is not a valid RDB file: {e}"))?;
+    if let Some(t) = info
+        .aux_value(AUX_LAST_TIME)
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .and_then(|v| v.parse::<i64>().ok())
+    {
+        engine.last_time = t;
+    }
+    for (name, body) in &info.aux {
+        if name == b"lua" {
+            let mut reply = redraft_engine::Reply::new(redraft_engine::Protocol::Resp2);
+            let argv: [&[u8]; 3] = [b"SCRIPT", b"LOAD", body];
+            engine.apply_entry_in(
+                0,
+                engine.last_time,
+                0,
+                &[&argv],
+                &mut reply,
+                false,
+                &mut redraft_engine::NoEnv,
+            );
+        }
+    }
+    *shared.rdb.functions.lock() = info.functions.clone();
+    tracing::info!(keys = loaded, "dataset replaced from a Raft snapshot");
+    Ok(())
+}
+
+/// Begins a Raft snapshot under the core lock, between two applies: a point-in-time
+/// walk serialized later off the apply path (or, while a BGSAVE or an AOF rewrite
+/// already walks the data, the whole dataset at once). Returns the work that produces
+/// the RDB bytes.
+pub fn raft_snapshot_begin(shared: &Arc<Shared>) -> redraft_raft::SnapshotWork {
+    let mut core = shared.core.lock();
+    let mut opts = writer_options(shared, crate::alloc::used_memory() as u64);
+    opts.extra_aux.push((
+        AUX_LAST_TIME.to_vec(),
+        core.engine.last_time.to_string().into_bytes(),
+    ));
+    // The script cache is replicated state: carried as `lua` AUX fields, as Redis 5
+    // carried scripts to its replicas.
+    if let Some(s) = core.engine.scripting.as_ref() {
+        for body in s.bodies() {
+            opts.extra_aux.push((b"lua".to_vec(), body));
+        }
+    }
+    if walk_running(shared) {
+        let r = (|| -> Result<Vec<u8>, String> {
+            let mut w = RdbWriter::new(Vec::new(), &opts).map_err(|e| e.to_string())?;
+            write_dataset(shared, &core.engine, &mut w)?;
+            w.finish().map_err(|e| e.to_string())
+        })();
+        return Box::new(move || r);
+    }
+    // Shown as the background save it is; BGSAVE and AOF rewrites wait for it.
+    shared.rdb.bgsave_in_progress.store(true, Ordering::SeqCst);
+    let walk = walk_begin(&mut core);
+    drop(core);
+    let sh = shared.clone();
+    Box::new(move || {
+        let never = AtomicBool::new(false);
+        let r = (|| -> Result<Vec<u8>, String> {
+            let mut w = RdbWriter::new(Vec::new(), &opts).map_err(|e| e.to_string())?;
+            walk_into(&sh, &walk, &never, &mut w)?;
+            w.finish().map_err(|e| e.to_string())
+        })();
+        walk_end(&mut sh.core.lock());
+        sh.rdb.bgsave_in_progress.store(false, Ordering::SeqCst);
+        r
+    })
 }
 
 fn writer_options(shared: &Shared, used_mem: u64) -> WriterOptions {

@@ -66,6 +66,48 @@ pub struct SessionState {
     /// Watched keys: database, key, and whether it existed when watched.
     pub watched: Vec<(usize, Box<[u8]>, bool)>,
     pub subs: Subscriptions,
+    /// Cluster mode: writes of this batch waiting to be proposed as one entry.
+    pub pending: Option<PendingWrites>,
+    /// Cluster mode: reads of this batch may run (the read barrier was passed).
+    pub read_ok: bool,
+    /// A command's reply that needs Raft rounds (RAFT ADDNODE...): awaited after the
+    /// batch, outside the core lock. Ok(None) is `+OK`, Ok(Some(text)) a bulk string.
+    pub deferred: Option<Deferred>,
+}
+
+pub type Deferred =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<String>, String>> + Send>>;
+
+/// Cluster mode: consecutive writes gathered into one entry.
+pub struct PendingWrites {
+    pub db: usize,
+    pub commands: Vec<redraft_raft::Argv>,
+    /// A MULTI/EXEC body of this many commands: its replies are wrapped in one array.
+    pub exec: Option<usize>,
+    /// A lone blocking command: it may block.
+    pub blocking: bool,
+    /// Table statistics index of each command.
+    pub stats: Vec<usize>,
+}
+
+impl PendingWrites {
+    pub fn new(db: usize) -> Self {
+        PendingWrites {
+            db,
+            commands: vec![],
+            exec: None,
+            blocking: false,
+            stats: vec![],
+        }
+    }
+
+    pub fn push(&mut self, argv: &[&[u8]]) {
+        self.commands.push(
+            argv.iter()
+                .map(|a| serde_bytes::ByteBuf::from(a.to_vec()))
+                .collect(),
+        );
+    }
 }
 
 /// Input side of a connection: the read buffer and what has been parsed from it.
@@ -76,11 +118,17 @@ struct Input {
     bounds: Vec<(usize, usize)>,
 }
 
-enum Step {
+pub(crate) enum Step {
     Done,
     Paused(Instant),
     /// Parked in a blocking command until served, or until the deadline (None: forever).
     Blocked(Option<Instant>),
+    /// Cluster mode: the write joined the batch's entry (`flush`: propose it now).
+    Queued {
+        flush: bool,
+    },
+    /// Cluster mode: the batch's entry must be proposed before this command runs.
+    Flush,
 }
 
 const DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
@@ -154,6 +202,9 @@ pub async fn serve(shared: Arc<Shared>, stream: TcpStream) {
         multi: None,
         watched: vec![],
         subs: Subscriptions::default(),
+        pending: None,
+        read_ok: true,
+        deferred: None,
     };
     drop(settings);
     let mut input = Input {
@@ -274,6 +325,23 @@ async fn write_loop(
     }
 }
 
+/// Whether the commands of the batch from the `i`th on include a data read, which on
+/// the leader waits for the read barrier.
+fn batch_reads(input: &Input, i: usize) -> bool {
+    input.bounds[i..].iter().any(|&(s, e)| {
+        input.ranges[s..e].first().is_some_and(|r| {
+            let name = &input.buf[r.clone()];
+            name.eq_ignore_ascii_case(b"exec")
+                || redraft_engine::commands::lookup(name).is_some_and(|c| !c.is_write())
+        })
+    })
+}
+
+/// `flush` for the cluster path.
+pub(crate) fn flush_out(shared: &Shared, sess: &SessionState, out: &mut Reply) {
+    flush(shared, sess, out)
+}
+
 /// Sends the replies gathered so far: straight to the socket when it takes them,
 /// else through the writer.
 fn flush(shared: &Shared, sess: &SessionState, out: &mut Reply) {
@@ -333,9 +401,15 @@ async fn process(
         // Phase 2: run.
         let mut i = 0;
         let mut last_cmd = None;
+        let cluster = shared.cluster.get();
         while i < input.bounds.len() {
             let mut paused = None;
             let mut parked = None;
+            let mut proposal = None;
+            if let Some(cl) = cluster {
+                sess.read_ok =
+                    !cl.is_leader() || !batch_reads(input, i) || cl.read_barrier().await.is_ok();
+            }
             {
                 let now = unix_ms();
                 let settings = shared.settings();
@@ -384,10 +458,22 @@ async fn process(
                             i += 1;
                             break;
                         }
+                        Step::Queued { flush } => {
+                            i += 1;
+                            if flush {
+                                break;
+                            }
+                        }
+                        Step::Flush => break,
                     }
                     if sess.action.is_some() || out.buf.len() >= FLUSH_AT {
                         break;
                     }
+                }
+                // Cluster mode: the batch's writes are proposed now, under the lock, so
+                // that the log keeps the order in which they were accepted.
+                if let (Some(cl), Some(p)) = (cluster, sess.pending.take()) {
+                    proposal = Some(crate::proposal::propose(cl, &mut core, p, now, out));
                 }
                 // What the batch wrote reaches the AOF (and, with `appendfsync always`,
                 // the disk) before its replies leave. Replies leave while the lock is
@@ -402,6 +488,21 @@ async fn process(
                 m.qbuf = input.buf.len();
             }
             sess.client.touch();
+            if let Some(d) = sess.deferred.take() {
+                flush(shared, sess, out);
+                match d.await {
+                    Ok(None) => out.ok(),
+                    Ok(Some(text)) => out.bulk(text.as_bytes()),
+                    Err(e) => out.error(&e),
+                }
+                flush(shared, sess, out);
+            }
+            if let (Some(cl), Some(prop)) = (cluster, proposal) {
+                if !crate::proposal::finish(shared, cl, sess, rd, &mut input.buf, prop, out).await {
+                    return false;
+                }
+                flush(shared, sess, out);
+            }
             if !act(shared, sess, out) {
                 return false;
             }
@@ -528,6 +629,14 @@ fn execute(
         }
     };
     let flags = r.exec.flags();
+    if sess.pending.is_some()
+        && !(sess.multi.is_none()
+            && flags & redraft_engine::flags::BLOCKING == 0
+            && (matches!(r.exec, Exec::Engine(c) if c.is_write())
+                || (r.exec.name() == "publish" && r.parent.is_none())))
+    {
+        return Step::Flush;
+    }
     if !sess.authenticated && flags & NO_AUTH == 0 {
         shared.table.stats[r.stat]
             .rejected
@@ -605,6 +714,11 @@ fn execute(
             return reject(shared, sess, out, start, &msg);
         }
     }
+    if let Some(cl) = shared.cluster.get() {
+        if let Some(step) = crate::proposal::route(shared, cl, core, sess, &r, argv, out, start) {
+            return step;
+        }
+    }
     let db = sess.db;
     let skip = sess.skip_current;
     let monitored = shared.monitor_count.load(Ordering::Relaxed) > 0;
@@ -675,6 +789,10 @@ fn execute(
     core.repl.script_calls.clear();
     finish_reply(sess, out, start, skip);
     *last_cmd = Some(r.stat);
+    if sess.deferred.is_some() || sess.pending.as_ref().is_some_and(|p| p.exec.is_some()) {
+        // EXEC in cluster mode: its body is proposed as one entry.
+        return Step::Queued { flush: true };
+    }
     Step::Done
 }
 
@@ -692,7 +810,7 @@ fn finish_reply(sess: &mut SessionState, out: &mut Reply, start: usize, skip: bo
     }
 }
 
-fn reject(
+pub(crate) fn reject(
     shared: &Shared,
     sess: &mut SessionState,
     out: &mut Reply,
@@ -762,7 +880,7 @@ pub(crate) fn run_command(
 
 /// When a blocking command's timeout ends (None: it waits forever), computed exactly
 /// as the engine validated it (Redis's rounding up to whole milliseconds).
-fn block_deadline(argv: &[&[u8]], now: i64) -> Option<Instant> {
+pub(crate) fn block_deadline(argv: &[&[u8]], now: i64) -> Option<Instant> {
     use redraft_engine::commands::list::{blocking_deadline, blocking_timeout_arg};
     let name = argv.first()?;
     let arg = blocking_timeout_arg(argv).or_else(|| {
@@ -779,7 +897,7 @@ fn block_deadline(argv: &[&[u8]], now: i64) -> Option<Instant> {
 /// Waits while parked in a blocking command: until served (the reply is then already
 /// queued to the writer), until the timeout (a null reply), or until killed. Returns
 /// false if the connection must close.
-async fn wait_unblocked(
+pub(crate) async fn wait_unblocked(
     shared: &Shared,
     sess: &mut SessionState,
     rd: &mut OwnedReadHalf,

@@ -103,6 +103,10 @@ pub struct Shared {
     pub aof: Arc<crate::aof::Status>,
     /// The startup load in progress (`-LOADING`, INFO's `loading_*` fields).
     pub loading: crate::loading::Loading,
+    /// Cluster mode: this node's Raft (set once at startup).
+    pub cluster: std::sync::OnceLock<Arc<crate::cluster::Cluster>>,
+    /// The applied index the Raft snapshot starts from, before the cluster is set.
+    pub cluster_applied_hint: AtomicU64,
     /// A handle on this very `Shared`, for work that outlives a command (BGSAVE).
     me: std::sync::OnceLock<std::sync::Weak<Shared>>,
 }
@@ -188,6 +192,8 @@ impl Shared {
             aof,
             loading: Default::default(),
             me: std::sync::OnceLock::new(),
+            cluster: std::sync::OnceLock::new(),
+            cluster_applied_hint: AtomicU64::new(0),
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),

@@ -31,6 +31,9 @@ pub struct Waiters {
     pub dirty: HashSet<u64>,
     queues: HashMap<KeyRef, VecDeque<u64>>,
     blocked: HashMap<u64, Blocked>,
+    /// Cluster mode: a parked client is woken to propose its command again, rather
+    /// than served here (the pop must go through the log).
+    pub wake_only: bool,
 }
 
 fn retain(engine: &mut Engine, db: usize, key: &[u8]) {
@@ -68,6 +71,13 @@ impl Waiters {
             }
         }
         self.dirty.remove(&id);
+    }
+
+    /// Cluster mode: a write to `key` was accepted; its watchers' EXEC must fail.
+    pub fn touch(&mut self, db: usize, key: &[u8]) {
+        if let Some(ids) = self.watching.get(&(db, Box::<[u8]>::from(key))) {
+            self.dirty.extend(ids.iter().copied());
+        }
     }
 
     pub fn block(&mut self, engine: &mut Engine, b: Blocked) {
@@ -154,6 +164,14 @@ impl Core {
                 let Some(queue) = self.waiters.queues.get(&k).cloned() else {
                     continue;
                 };
+                if self.waiters.wake_only {
+                    for id in queue {
+                        if let Some(b) = self.waiters.blocked.get(&id) {
+                            b.client.wake.notify_one();
+                        }
+                    }
+                    continue;
+                }
                 for id in queue {
                     let Some(b) = self.waiters.blocked.get(&id) else {
                         continue;

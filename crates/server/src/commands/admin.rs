@@ -643,6 +643,41 @@ fn time(call: &mut Call) -> CmdResult {
 }
 
 fn role(call: &mut Call) -> CmdResult {
+    if let Some(cl) = call.shared.cluster.get() {
+        // The Raft picture in Redis's shape: the leader is the master, offsets are
+        // log indexes.
+        let v = cl.view();
+        let r = &mut *call.reply;
+        if v.leading {
+            let followers: Vec<_> = v.members.iter().filter(|m| m.id != v.me).collect();
+            r.array(3);
+            r.bulk(b"master");
+            r.int(v.applied as i64);
+            r.array(followers.len());
+            for m in followers {
+                let (host, port) = crate::cluster::host_port(&m.member.addr);
+                r.array(3);
+                r.bulk(host.as_bytes());
+                r.bulk(port.to_string().as_bytes());
+                r.bulk(m.matched.unwrap_or(0).to_string().as_bytes());
+            }
+        } else {
+            let (host, port, state) = match &v.leader {
+                Some((id, addr)) if *id != v.me => {
+                    let (h, p) = crate::cluster::host_port(addr);
+                    (h.to_string(), p as i64, "connected")
+                }
+                _ => ("?".to_string(), 0, "connect"),
+            };
+            r.array(5);
+            r.bulk(b"slave");
+            r.bulk(host.as_bytes());
+            r.int(port);
+            r.bulk(state.as_bytes());
+            r.int(v.applied as i64);
+        }
+        return Ok(());
+    }
     call.reply.array(3);
     call.reply.bulk(b"master");
     call.reply.int(0);
@@ -675,6 +710,8 @@ fn debug(call: &mut Call) -> CmdResult {
         // As in Redis the whole server stops: the core lock is held while sleeping.
         std::thread::sleep(Duration::from_secs_f64(secs.clamp(0.0, 3600.0)));
         call.reply.ok();
+    } else if is(sub, "digest") && n == 2 {
+        call.reply.simple(&dataset_digest(&call.core.engine));
     } else if is(sub, "reload") && n == 2 {
         if call.shared.loading.active() {
             // Saving now would write the empty stand-in over the file being loaded.
@@ -1025,4 +1062,27 @@ fn memory_usage(call: &mut Call) -> CmdResult {
         }
     }
     Ok(())
+}
+
+/// `DEBUG DIGEST`: 40 hex characters that depend on every key, value (in its DUMP
+/// form, so also on the order hashes and sets iterate in), deadline and database, and
+/// not on the order keys are stored in. All zeros for an empty dataset, as in Redis.
+/// Two nodes of a cluster that applied the same log have the same digest.
+pub fn dataset_digest(engine: &redraft_engine::Engine) -> String {
+    use redraft_engine::codec::ValueCodec;
+    let mut total = [0u8; 20];
+    for (i, db) in engine.dbs.iter().enumerate() {
+        for (k, o) in db.keys.iter() {
+            let mut h = sha1_smol::Sha1::new();
+            h.update(&(i as u64).to_le_bytes());
+            h.update(&(k.len() as u64).to_le_bytes());
+            h.update(k);
+            h.update(&crate::rdb::Codec.dump(&o.value));
+            h.update(&db.expires.get(k).copied().unwrap_or(-1).to_le_bytes());
+            for (t, b) in total.iter_mut().zip(h.digest().bytes()) {
+                *t ^= b;
+            }
+        }
+    }
+    total.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -507,6 +507,12 @@ fn section(o: &mut String, sh: &Shared, core: &Core, name: &str) {
             kv!(o, "reply_buffer_shrinks:0");
             kv!(o, "reply_buffer_expands:0");
         }
+        "replication" if sh.cluster.get().is_some() => {
+            o.push_str("# Replication\r\n");
+            if let Some(cl) = sh.cluster.get() {
+                crate::cluster::info_replication(cl, &sh.replid, o);
+            }
+        }
         "replication" => {
             o.push_str("# Replication\r\n");
             kv!(o, "role:master");

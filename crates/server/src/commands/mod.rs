@@ -10,6 +10,7 @@ pub mod info;
 pub mod multi;
 pub mod persistence;
 pub mod pubsub;
+pub mod raft;
 
 use crate::session::SessionState;
 use crate::shared::{Core, Shared};
@@ -58,6 +59,7 @@ pub static SERVER_FAMILIES: &[&[ServerCommand]] = &[
     multi::COMMANDS,
     pubsub::COMMANDS,
     persistence::COMMANDS,
+    raft::COMMANDS,
 ];
 
 /// Replies to `X HELP` with Redis's layout: a header line and the given lines.

@@ -159,14 +159,36 @@ fn exec(call: &mut Call) -> CmdResult {
         })
         .collect();
     let is_select = |argv: &Vec<Vec<u8>>| argv[0].eq_ignore_ascii_case(b"select");
-    let one_entry = m
-        .queued
-        .iter()
-        .zip(&resolved)
-        .all(|(argv, r)| is_select(argv) || matches!(r, Some(Exec::Engine(_))));
+    let cluster = call.shared.cluster.get().is_some();
+    let one_entry = m.queued.iter().zip(&resolved).all(|(argv, r)| {
+        is_select(argv)
+            || matches!(r, Some(Exec::Engine(_)))
+            // In cluster mode PUBLISH is part of the entry.
+            || (cluster && argv[0].eq_ignore_ascii_case(b"publish"))
+    });
     let has_write = resolved
         .iter()
         .any(|r| matches!(r, Some(Exec::Engine(c)) if c.is_write()));
+    if call.shared.cluster.get().is_some() && has_write {
+        if !one_entry {
+            return Err(Error::new(
+                "ERR in cluster mode a transaction that writes may hold only data commands and SELECT",
+            ));
+        }
+        // Proposed as one entry by the session; its replies come back as one array.
+        let mut p = crate::session::PendingWrites::new(call.sess.db);
+        p.exec = Some(m.queued.len());
+        for argv in &m.queued {
+            let args: Vec<&[u8]> = argv.iter().map(|a| &a[..]).collect();
+            p.push(&args);
+        }
+        call.sess.pending = Some(p);
+        select_after(call, &m.queued);
+        for argv in &m.queued {
+            count_call(call, argv);
+        }
+        return Ok(());
+    }
     call.reply.array(m.queued.len());
     if one_entry && has_write {
         let argvs: Vec<Vec<&[u8]>> = m
@@ -186,18 +208,10 @@ fn exec(call: &mut Call) -> CmdResult {
             false,
         );
         core.after_write(now);
-        let ndb = core.engine.dbs.len();
+        select_after(call, &m.queued);
         for argv in &m.queued {
-            if is_select(argv) {
-                if let Some(i) =
-                    redraft_resp::parse_i64(&argv[1]).filter(|i| *i >= 0 && (*i as usize) < ndb)
-                {
-                    call.sess.db = i as usize;
-                }
-            }
             count_call(call, argv);
         }
-        call.sess.client.meta.lock().db = call.sess.db;
     } else {
         // What these commands propagate goes to the AOF as one MULTI/EXEC.
         call.core.repl.aof.begin_unit();
@@ -223,6 +237,22 @@ fn exec(call: &mut Call) -> CmdResult {
         call.core.repl.aof.end_unit();
     }
     Ok(())
+}
+
+/// After a transaction applied as one entry: the session is in the database its last
+/// valid SELECT chose.
+fn select_after(call: &mut Call, queued: &[Vec<Vec<u8>>]) {
+    let ndb = call.core.engine.dbs.len();
+    for argv in queued {
+        if argv.len() == 2 && argv[0].eq_ignore_ascii_case(b"select") {
+            if let Some(i) =
+                redraft_resp::parse_i64(&argv[1]).filter(|i| *i >= 0 && (*i as usize) < ndb)
+            {
+                call.sess.db = i as usize;
+            }
+        }
+    }
+    call.sess.client.meta.lock().db = call.sess.db;
 }
 
 fn count_call(call: &Call, argv: &[Vec<u8>]) {

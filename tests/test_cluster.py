@@ -1,0 +1,159 @@
+"""Cluster mode: three redraft processes on 127.0.0.1-3 replicate every write through
+Raft. Acknowledged writes survive the loss of the leader; the nodes' datasets end up
+identical (DEBUG DIGEST)."""
+
+import signal
+import threading
+import time
+
+import pytest
+import redis
+
+from cluster import Cluster
+
+
+def wait_for(pred, timeout=10.0, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_writes_replicate_and_followers_refuse_writes():
+    with Cluster(3) as c:
+        leader = c.leader()
+        r = leader.client()
+        assert r.set("k", "v") is True
+        assert r.rpush("l", "a", "b", "c") == 3
+        assert r.incr("n") == 1
+        # Pipelined writes share entries and keep their order and replies.
+        p = r.pipeline(transaction=False)
+        for i in range(100):
+            p.rpush("seq", i)
+        assert p.execute() == list(range(1, 101))
+        # MULTI/EXEC is one entry with the array of replies.
+        p = r.pipeline(transaction=True)
+        p.set("a", 1).incr("a").get("a")
+        assert p.execute() == [True, 2, b"2"]
+        assert r.get("k") == b"v"
+        followers = [n for n in c.nodes.values() if n.id != leader.id]
+        for f in followers:
+            fr = f.client()
+            with pytest.raises(redis.ReadOnlyError):
+                fr.set("k", "x")
+            with pytest.raises(redis.ReadOnlyError, match="read against a follower"):
+                fr.get("k")
+            role = fr.execute_command("ROLE")
+            assert role[0] == b"slave"
+            assert role[1].decode() == leader.host and role[2] == leader.port
+            info = fr.info("replication")
+            assert info["role"] == "slave" and info["master_link_status"] == "up"
+        role = r.execute_command("ROLE")
+        assert role[0] == b"master" and len(role[2]) == 2
+        assert r.info("replication")["role"] == "master"
+        digests = c.converge()
+        assert len(set(digests.values())) == 1, digests
+        assert digests[leader.id] != b"0" * 40
+
+
+def test_stale_reads_on_followers():
+    with Cluster(3, extra=["--replica-read", "stale"]) as c:
+        leader = c.leader()
+        leader.client().set("x", "1")
+        c.converge()
+        for n in c.nodes.values():
+            assert n.client().get("x") == b"1"
+
+
+def _writer(c, stop, acked, errors):
+    """Appends unique values to a list on whichever node leads; records those
+    acknowledged."""
+    i = 0
+    client = None
+    while not stop.is_set():
+        try:
+            if client is None:
+                client = c.leader(timeout=10).client(socket_timeout=3)
+            client.rpush("history", i)
+            acked.append(i)
+        except (redis.RedisError, OSError, AssertionError) as e:
+            errors.append(repr(e))
+            client = None
+            time.sleep(0.05)
+        i += 1
+
+
+def test_kill9_leader_loses_no_acknowledged_write():
+    with Cluster(3, extra=["--replica-read", "stale"]) as c:
+        c.leader()
+        stop, acked, errors = threading.Event(), [], []
+        t = threading.Thread(target=_writer, args=(c, stop, acked, errors))
+        t.start()
+        try:
+            wait_for(lambda: len(acked) > 200, what="writes before the kill")
+            old = c.leader()
+            killed_at = time.time()
+            old.kill9()
+            new = c.leader(exclude=[old.id])
+            assert new.id != old.id
+            n = len(acked)
+            wait_for(lambda: len(acked) > n + 50, timeout=20, what="writes after failover")
+            failover = time.time() - killed_at
+            old.start()
+            wait_for(lambda: len(acked) > n + 150, timeout=20, what="writes after restart")
+        finally:
+            stop.set()
+            t.join()
+        digests = c.converge()
+        assert len(set(digests.values())) == 1, digests
+        for node in c.nodes.values():
+            got = [int(x) for x in node.client().lrange("history", 0, -1)]
+            missing = set(acked) - set(got)
+            assert not missing, f"node {node.id} lost acknowledged writes {sorted(missing)[:10]}"
+            assert len(got) == len(set(got)), "a value was appended twice"
+        assert failover < 15, failover
+
+
+def test_restart_all_nodes_keeps_data():
+    with Cluster(3, extra=["--raft-snapshot-entries", "200"]) as c:
+        r = c.leader().client()
+        for i in range(500):
+            r.set(f"key:{i}", i)
+        before = c.converge()
+        for n in c.nodes.values():
+            n.stop()
+        for n in c.nodes.values():
+            n.start()
+        r = c.leader().client()
+        assert r.get("key:499") == b"499"
+        assert r.dbsize() == 500
+        after = c.converge()
+        assert set(after.values()) == set(before.values())
+
+
+def test_leadership_transfer():
+    with Cluster(3) as c:
+        leader = c.leader()
+        r = leader.client()
+        r.set("before", 1)
+        target = next(n for n in c.nodes.values() if n.id != leader.id)
+        reply = r.execute_command("RAFT", "TRANSFER", target.id)
+        assert reply == f"leader:{target.id}".encode()
+        assert c.leader().id == target.id
+        assert target.client().get("before") == b"1"
+        target.client().set("after", 2)
+        assert c.converge()
+
+
+def test_wrong_secret_is_refused():
+    c = Cluster(3)
+    c.nodes[3].extra = ["--cluster-secret", "not-the-secret"]
+    with c:
+        leader = c.leader()
+        assert leader.id != 3
+        leader.client().set("k", "v")
+        wait_for(lambda: "wrong cluster-secret" in c.nodes[1].log() + c.nodes[2].log(),
+                 what="a refusal in the log")
+        assert "not-the-secret" not in c.nodes[1].log() + c.nodes[2].log()
