@@ -157,3 +157,120 @@ def test_wrong_secret_is_refused():
         wait_for(lambda: "wrong cluster-secret" in c.nodes[1].log() + c.nodes[2].log(),
                  what="a refusal in the log")
         assert "not-the-secret" not in c.nodes[1].log() + c.nodes[2].log()
+
+
+def test_add_and_remove_a_node_under_load():
+    from cluster import Node
+    with Cluster(3, extra=["--replica-read", "stale", "--raft-snapshot-entries", "300"]) as c:
+        leader = c.leader()
+        stop, acked, errors = threading.Event(), [], []
+        t = threading.Thread(target=_writer, args=(c, stop, acked, errors))
+        t.start()
+        new = Node(c, 4, extra=["--peers", f"4=127.0.0.4:{c.port}", "--cluster-join", "yes"])
+        c.nodes[4] = new
+        try:
+            wait_for(lambda: len(acked) > 400, timeout=30, what="writes before the change")
+            new.start()
+            assert c.leader().client().execute_command(
+                "RAFT", "ADDNODE", 4, f"127.0.0.4:{c.port}") == b"OK"
+            st = c.leader().status()
+            assert any(m.startswith("4 ") and "voter=yes" in m for m in st["members"]), st
+            n = len(acked)
+            wait_for(lambda: len(acked) > n + 100, timeout=30, what="writes after adding")
+            # Remove a node that is not the leader, still under load.
+            leader = c.leader()
+            victim = next(i for i in (1, 2, 3) if i != leader.id)
+            assert leader.client().execute_command("RAFT", "REMOVENODE", victim) == b"OK"
+            st = c.leader().status()
+            assert not any(m.startswith(f"{victim} ") for m in st["members"]), st
+            n = len(acked)
+            wait_for(lambda: len(acked) > n + 100, timeout=30, what="writes after removing")
+        finally:
+            stop.set()
+            t.join()
+        c.nodes[victim].stop()
+        del c.nodes[victim]
+        digests = c.converge()
+        assert len(set(digests.values())) == 1, digests
+        for node in c.nodes.values():
+            got = [int(x) for x in node.client().lrange("history", 0, -1)]
+            assert not set(acked) - set(got), f"node {node.id} lost acknowledged writes"
+
+
+def test_forwarded_writes_make_any_node_an_endpoint():
+    with Cluster(3, extra=["--replica-forward-writes", "yes"]) as c:
+        leader = c.leader()
+        follower = next(n for n in c.nodes.values() if n.id != leader.id)
+        r = follower.client()
+        assert r.set("fw", "1") is True
+        assert r.incr("fw") == 2
+        assert r.get("fw") == b"2"
+        p = r.pipeline(transaction=True)
+        p.rpush("fl", "a").rpush("fl", "b").lrange("fl", 0, -1)
+        assert p.execute() == [1, 2, [b"a", b"b"]]
+        assert leader.client().get("fw") == b"2"
+        # A blocking pop on a follower is served by a push on the leader.
+        def push():
+            time.sleep(0.5)
+            leader.client().rpush("q", "job")
+        t = threading.Thread(target=push)
+        t.start()
+        assert r.blpop("q", timeout=5) == (b"q", b"job")
+        t.join()
+
+
+def test_blocking_pop_and_expiry_on_the_leader():
+    with Cluster(3, extra=["--replica-read", "stale"]) as c:
+        leader = c.leader()
+        r = leader.client()
+        def push():
+            time.sleep(0.3)
+            leader.client().lpush("jobs", "j1")
+        t = threading.Thread(target=push)
+        t.start()
+        assert r.brpop(["a", "jobs"], timeout=5) == (b"jobs", b"j1")
+        t.join()
+        assert r.brpop(["nothing"], timeout=0.3) is None
+        r.set("short", "x", px=200)
+        r.set("long", "y")
+        # Only the leader expires keys, through the log: every node drops it.
+        wait_for(lambda: all(n.client().dbsize() == 1 for n in c.nodes.values()),
+                 timeout=10, what="the expired key gone everywhere")
+        assert len(set(c.converge().values())) == 1
+
+
+def test_leader_change_unblocks_and_drops_clients():
+    with Cluster(3) as c:
+        leader = c.leader()
+        raw = leader.client(socket_timeout=10)
+        result = {}
+        def blocked():
+            try:
+                result["r"] = raw.blpop("never", timeout=0)
+            except Exception as e:
+                result["e"] = e
+        t = threading.Thread(target=blocked)
+        t.start()
+        time.sleep(0.3)
+        target = next(n for n in c.nodes.values() if n.id != leader.id)
+        leader.client().execute_command("RAFT", "TRANSFER", target.id)
+        t.join(10)
+        assert "e" in result and "UNBLOCKED" in str(result["e"]), result
+
+
+def test_lagging_node_catches_up_from_a_snapshot():
+    with Cluster(3, extra=["--raft-snapshot-entries", "100", "--replica-read", "stale"]) as c:
+        leader = c.leader()
+        lag = next(n for n in c.nodes.values() if n.id != leader.id)
+        lag.stop()
+        r = leader.client()
+        r.script_load("return 'from the snapshot'")
+        for i in range(1500):
+            r.set(f"s:{i}", i)
+        wait_for(lambda: int(leader.status()["snapshot_index"]) > 1000, what="a snapshot")
+        lag.start()
+        digests = c.converge()
+        assert len(set(digests.values())) == 1, digests
+        assert lag.client().get("s:1499") == b"1499"
+        sha = r.script_load("return 'from the snapshot'")
+        assert lag.client().script_exists(sha) == [True]

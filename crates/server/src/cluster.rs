@@ -29,6 +29,9 @@ pub const READONLY: &str = "READONLY You can't write against a read only replica
 /// A leader that cannot reach a quorum refuses writes before proposing them.
 pub const NOQUORUM: &str =
     "NOREPLICAS Not enough good replicas to write (no Raft quorum); the write was not applied";
+/// A follower that forwards writes and cannot reach the leader.
+pub const NOLEADER: &str =
+    "TRYAGAIN no Raft leader is reachable from this node; the command was not applied";
 /// An error after the proposal: the outcome is not known.
 pub const UNCERTAIN: &str = "UNCERTAIN leadership changed or the quorum was lost after the write was proposed; it may or may not have been applied";
 
@@ -48,6 +51,11 @@ pub struct Cluster {
     secret: Arc<str>,
     lease_reads: bool,
     pub replica_read_stale: bool,
+    /// `replica-forward-writes yes`: a follower sends writes (and reads) to the leader
+    /// and relays the reply.
+    pub forward_writes: bool,
+    /// The connection forwarded commands take to the leader (leader id, stream).
+    forward_conn: tokio::sync::Mutex<Option<(NodeId, tokio::net::TcpStream)>>,
     /// Read barrier rounds: asked (a ticket per reader) and the last ticket covered.
     barrier_asked: AtomicU64,
     barrier_done: AtomicU64,
@@ -152,6 +160,69 @@ impl Cluster {
             Ok(Ok(Err(openraft::error::ClientWriteError::ForwardToLeader(_)))) => Err(UNCERTAIN),
             Ok(Ok(Err(_))) | Ok(Err(_)) | Err(_) => Err(UNCERTAIN),
         }
+    }
+
+    /// Sends an entry to the leader (`replica-forward-writes`) and returns what its apply
+    /// produced there. One forwarded command at a time per node, on one connection.
+    pub async fn forward(&self, req: Request) -> Result<Response, String> {
+        let Some((leader, _)) = self.leader_addr() else {
+            return Err(NOLEADER.into());
+        };
+        let Some(addr) = self.member(leader).map(|m| m.cluster) else {
+            return Err(NOLEADER.into());
+        };
+        if leader == self.me {
+            let rx = self.propose(req).map_err(String::from)?;
+            return self.outcome(rx).await.map_err(String::from);
+        }
+        let mut conn = self.forward_conn.lock().await;
+        if conn.as_ref().is_some_and(|(id, _)| *id != leader) {
+            *conn = None;
+        }
+        if conn.is_none() {
+            let s = tokio::time::timeout(
+                Duration::from_millis(self.election_timeout * 2),
+                network::connect(&addr, &self.secret, self.me, leader),
+            )
+            .await
+            .map_err(|_| NOLEADER.to_string())?
+            .map_err(|_| NOLEADER.to_string())?;
+            *conn = Some((leader, s));
+        }
+        let Some((_, stream)) = conn.as_mut() else {
+            return Err(NOLEADER.into());
+        };
+        let limit = Duration::from_millis(self.election_timeout * 6);
+        match tokio::time::timeout(limit, network::call(stream, &network::Rpc::Forward(req))).await
+        {
+            Ok(Ok(network::RpcReply::Forward(r))) => r,
+            _ => {
+                *conn = None;
+                Err(UNCERTAIN.into())
+            }
+        }
+    }
+
+    /// A member's addresses, from the membership or the configured peers.
+    pub fn member(&self, id: NodeId) -> Option<Member> {
+        self.raft
+            .metrics()
+            .borrow()
+            .membership_config
+            .membership()
+            .get_node(&id)
+            .cloned()
+            .or_else(|| self.peers.get(&id).cloned())
+    }
+
+    /// Runs an entry wherever it must go: proposed here on the leader, forwarded by a
+    /// follower that forwards, refused otherwise.
+    pub async fn submit(&self, req: Request) -> Result<Response, String> {
+        if !self.is_leader() && self.forward_writes {
+            return self.forward(req).await;
+        }
+        let rx = self.propose(req).map_err(String::from)?;
+        self.outcome(rx).await.map_err(String::from)
     }
 
     /// Waits until reads here are linearizable: a quorum confirmed this node's
@@ -354,6 +425,11 @@ struct PeerHandler {
 
 impl Handler for PeerHandler {
     fn known(&self, id: NodeId) -> bool {
+        let m = self.raft.metrics().borrow().clone();
+        // A node waiting to join knows nobody yet: the secret is the credential.
+        if m.membership_config.membership().nodes().next().is_none() {
+            return true;
+        }
         self.peers.contains_key(&id)
             || self
                 .raft
@@ -400,6 +476,13 @@ impl Handler for PeerHandler {
 /// Starts this node's Raft: opens the log and the snapshot, listens on the cluster
 /// port, initialises the cluster on first start, and watches leadership.
 pub async fn start(shared: &Arc<Shared>) -> Result<Arc<Cluster>, String> {
+    let (forward, join) = {
+        let cfg = shared.config.read();
+        (
+            cfg.get("replica-forward-writes") == "yes",
+            cfg.get("cluster-join") == "yes",
+        )
+    };
     let (me, peers, secret, election, heartbeat, snap_entries, lease, stale, port, binds, dir) = {
         let cfg = shared.config.read();
         let int = |n: &str| cfg.get(n).parse::<u64>().unwrap_or(0);
@@ -479,6 +562,8 @@ pub async fn start(shared: &Arc<Shared>) -> Result<Arc<Cluster>, String> {
         secret: secret.clone(),
         lease_reads: lease,
         replica_read_stale: stale,
+        forward_writes: forward,
+        forward_conn: tokio::sync::Mutex::new(None),
         barrier_asked: AtomicU64::new(0),
         barrier_done: AtomicU64::new(0),
         barrier_round: tokio::sync::Mutex::new(()),
@@ -513,7 +598,12 @@ pub async fn start(shared: &Arc<Shared>) -> Result<Arc<Cluster>, String> {
     if bound == 0 {
         return Err("no address to listen on for the cluster port".into());
     }
-    if !raft.is_initialized().await.map_err(|e| e.to_string())? {
+    if join {
+        tracing::info!(
+            node = me,
+            "waiting to be added to a cluster (RAFT ADDNODE on its leader)"
+        );
+    } else if !raft.is_initialized().await.map_err(|e| e.to_string())? {
         // First start: the node with the lowest id initialises the cluster at once;
         // the others wait to hear from it, and initialise (with the same membership,
         // so the same first entry) only if it does not come. Several nodes electing

@@ -109,6 +109,8 @@ pub static PARAMS: &[Param] = &[
         false,
     ),
     p("replica-read", Kind::Enum(&["no", "stale"]), "no", false),
+    p("replica-forward-writes", YESNO, "no", false),
+    p("cluster-join", YESNO, "no", false),
     p("dbfilename", Kind::Str, "dump.rdb", true),
     p("save", Kind::Save, "3600 1 300 100 60 10000", true),
     p("appendonly", YESNO, "no", true),

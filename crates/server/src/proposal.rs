@@ -46,8 +46,11 @@ pub fn route(
     if !write && !matches!(r.exec, Exec::Engine(_)) {
         return None;
     }
-    if write {
-        if !cl.is_leader() {
+    // A follower that forwards sends reads to the leader too (through the log, so
+    // they are linearizable), unless it may serve them stale.
+    let forwarded = !cl.is_leader() && cl.forward_writes && (write || !cl.replica_read_stale);
+    if write || forwarded {
+        if !cl.is_leader() && !forwarded {
             return Some(reject(shared, sess, out, start, cl.refusal()));
         }
         // WATCH: a write accepted now counts for the watchers of its keys at once,
@@ -79,17 +82,29 @@ pub fn route(
 
 /// An entry proposed for a session: what to do with its outcome.
 pub struct Proposal {
-    rx: Result<Pending, &'static str>,
+    rx: Result<Submitted, &'static str>,
     writes: PendingWrites,
     resp3: bool,
 }
 
-/// Proposes the batch's entry (the caller holds the core lock).
+/// Where an entry went: proposed here, or to be forwarded to the leader.
+enum Submitted {
+    Here(Pending),
+    Forward(Request),
+}
+
+/// Proposes the batch's entry (the caller holds the core lock), or readies it for
+/// forwarding.
 pub fn propose(cl: &Cluster, core: &mut Core, p: PendingWrites, now: i64, out: &Reply) -> Proposal {
     let resp3 = out.resp3();
     let req = request(core, &p, now, resp3);
+    let rx = if !cl.is_leader() && cl.forward_writes {
+        Ok(Submitted::Forward(req))
+    } else {
+        cl.propose(req).map(Submitted::Here)
+    };
     Proposal {
-        rx: cl.propose(req),
+        rx,
         writes: p,
         resp3,
     }
@@ -117,9 +132,10 @@ pub async fn finish(
     prop: Proposal,
     out: &mut Reply,
 ) -> bool {
-    let outcome = match prop.rx {
-        Ok(rx) => cl.outcome(rx).await,
-        Err(e) => Err(e),
+    let outcome: Result<redraft_raft::Response, String> = match prop.rx {
+        Ok(Submitted::Here(rx)) => cl.outcome(rx).await.map_err(String::from),
+        Ok(Submitted::Forward(req)) => cl.forward(req).await,
+        Err(e) => Err(e.to_string()),
     };
     let w = prop.writes;
     match outcome {
@@ -142,7 +158,7 @@ pub async fn finish(
             };
             for _ in 0..n {
                 let at = out.buf.len();
-                out.error(e);
+                out.error(&e);
                 shared.count_error(&out.buf[at..]);
             }
         }
@@ -240,21 +256,14 @@ async fn block(
                 .extend_from_slice(&crate::waiting::timeout_reply(proto));
             return true;
         }
-        let rx = {
+        let req = {
             let mut core = shared.core.lock();
-            let p = PendingWrites {
-                blocking: true,
-                ..PendingWrites::new(db)
-            };
-            let mut p = p;
+            let mut p = PendingWrites::new(db);
+            p.blocking = true;
             p.commands.push(cmd.clone());
-            let req = request(&mut core, &p, unix_ms(), resp3);
-            cl.propose(req)
+            request(&mut core, &p, unix_ms(), resp3)
         };
-        let outcome = match rx {
-            Ok(rx) => cl.outcome(rx).await,
-            Err(e) => Err(e),
-        };
+        let outcome = cl.submit(req).await;
         match outcome {
             Ok(r) if r.blocked => continue,
             Ok(r) => {
@@ -262,7 +271,7 @@ async fn block(
                 return true;
             }
             Err(e) => {
-                out.error(e);
+                out.error(&e);
                 return true;
             }
         }
