@@ -274,3 +274,10 @@ def test_lagging_node_catches_up_from_a_snapshot():
         assert lag.client().get("s:1499") == b"1499"
         sha = r.script_load("return 'from the snapshot'")
         assert lag.client().script_exists(sha) == [True]
+
+
+def test_lease_reads():
+    with Cluster(3, extra=["--read-consistency", "lease"]) as c:
+        r = c.leader().client()
+        r.set("x", "1")
+        assert [r.get("x") for _ in range(50)] == [b"1"] * 50

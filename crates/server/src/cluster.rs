@@ -46,6 +46,9 @@ pub struct Cluster {
     /// This node leads and hears from a quorum: it takes writes and serves reads.
     leading: AtomicBool,
     election_timeout: u64,
+    /// When a quorum last acknowledged this node as leader (ms since `epoch`; 0: never).
+    quorum_acked_ms: AtomicU64,
+    epoch: std::time::Instant,
     /// A leadership transfer is under way: no new writes.
     transferring: AtomicBool,
     secret: Arc<str>,
@@ -233,10 +236,11 @@ impl Cluster {
             return Err(READONLY);
         }
         if self.lease_reads {
-            let m = self.raft.metrics().borrow().clone();
-            if m.millis_since_quorum_ack
-                .is_some_and(|ms| ms < self.election_timeout / 2)
-            {
+            // The lease: a quorum acknowledged this leader less than half the shortest
+            // election timeout ago, so no other leader can exist yet.
+            let acked = self.quorum_acked_ms.load(Ordering::Acquire);
+            let now = self.epoch.elapsed().as_millis() as u64;
+            if acked > 0 && now.saturating_sub(acked) < self.election_timeout / 2 {
                 return Ok(());
             }
         }
@@ -559,6 +563,8 @@ pub async fn start(shared: &Arc<Shared>) -> Result<Arc<Cluster>, String> {
         leading: AtomicBool::new(false),
         election_timeout: election,
         transferring: AtomicBool::new(false),
+        quorum_acked_ms: AtomicU64::new(0),
+        epoch: std::time::Instant::now(),
         secret: secret.clone(),
         lease_reads: lease,
         replica_read_stale: stale,
@@ -636,12 +642,33 @@ async fn watch_leadership(cluster: Arc<Cluster>) {
     let mut metrics = cluster.raft.metrics();
     let mut last_leader: Option<NodeId> = None;
     let mut last_term = 0;
+    // When a quorum last acknowledged this leader. Metrics carry the age at the time
+    // they were published, and are not published again while nothing changes (a
+    // partitioned leader hears nothing), so the instant is kept here.
+    let mut acked_at: Option<std::time::Instant> = None;
+    let mut fresh = true;
     loop {
         let m = metrics.borrow_and_update().clone();
+        if fresh || acked_at.is_none() {
+            if let Some(ms) = m.millis_since_quorum_ack {
+                let at = std::time::Instant::now() - Duration::from_millis(ms);
+                acked_at = Some(acked_at.map_or(at, |a| a.max(at)));
+            }
+        }
+        if !m.state.is_leader() {
+            acked_at = None;
+        }
+        let acked_ms = acked_at
+            .map(|a| a.saturating_duration_since(cluster.epoch).as_millis() as u64)
+            .unwrap_or(0);
+        cluster.quorum_acked_ms.store(acked_ms, Ordering::Release);
+        // The followers' leader lease is the longest election timeout: no other leader
+        // can be elected before it runs out.
         let quorum_ok = m.state.is_leader()
             && (m.membership_config.membership().voter_ids().count() == 1
-                || m.millis_since_quorum_ack
-                    .is_some_and(|ms| ms <= cluster.election_timeout));
+                || acked_at.is_some_and(|a| {
+                    a.elapsed() <= Duration::from_millis(cluster.election_timeout * 2)
+                }));
         let was = cluster.leading.swap(quorum_ok, Ordering::AcqRel);
         if m.current_leader != last_leader || m.current_term != last_term {
             match m.current_leader {
@@ -675,10 +702,10 @@ async fn watch_leadership(cluster: Arc<Cluster>) {
                 "this node is now the leader"
             );
         }
-        tokio::select! {
-            r = metrics.changed() => if r.is_err() { return },
-            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
-        }
+        fresh = tokio::select! {
+            r = metrics.changed() => if r.is_err() { return } else { true },
+            _ = tokio::time::sleep(Duration::from_millis(100)) => false,
+        };
     }
 }
 

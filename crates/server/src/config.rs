@@ -89,7 +89,7 @@ pub static PARAMS: &[Param] = &[
     p("peers", Kind::Str, "", false),
     p("cluster-port", Kind::Int(0, 65535), "0", false),
     p("cluster-secret", Kind::Str, "", false),
-    p("raft-election-timeout", Kind::Int(100, 60000), "600", false),
+    p("raft-election-timeout", Kind::Int(100, 60000), "500", false),
     p(
         "raft-heartbeat-interval",
         Kind::Int(10, 10000),
