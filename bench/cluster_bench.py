@@ -41,7 +41,7 @@ def port_free(host, port):
 
 def pick_port():
     while True:
-        p = random.randint(30000, 39999)
+        p = random.randint(12000, 21999)  # cluster ports below the ephemeral range
         if all(port_free(f"127.0.0.{i}", q) for i in (1, 2, 3) for q in (p, p + 10000)):
             return p
 

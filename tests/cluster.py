@@ -29,7 +29,9 @@ def _free_on_all(port, hosts):
 
 def pick_port(hosts):
     for _ in range(200):
-        p = random.randint(20000, 29999)
+        # Cluster ports (+10000) stay below the ephemeral range (32768...), where an
+        # outgoing connection may hold the port.
+        p = random.randint(12000, 22000)
         if _free_on_all(p, hosts):
             return p
     raise RuntimeError("no free port")

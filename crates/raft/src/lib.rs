@@ -57,6 +57,9 @@ pub enum Request {
         time_ms: i64,
         keys: Vec<serde_bytes::ByteBuf>,
     },
+    /// Requests from several clients accepted at about the same time, applied in
+    /// order: one log entry, one append, one fsync for all of them (group commit).
+    Batch(Vec<Request>),
 }
 
 impl fmt::Display for Request {
@@ -66,6 +69,7 @@ impl fmt::Display for Request {
                 write!(f, "commands(db={db}, n={})", commands.len())
             }
             Request::Expire { db, keys, .. } => write!(f, "expire(db={db}, n={})", keys.len()),
+            Request::Batch(b) => write!(f, "batch(n={})", b.len()),
         }
     }
 }
@@ -79,6 +83,9 @@ pub struct Response {
     pub reply: Vec<u8>,
     /// The command would block: nothing changed and `reply` is empty.
     pub blocked: bool,
+    /// For a `Request::Batch`: each request's response, in order.
+    #[serde(default)]
+    pub batch: Vec<Response>,
 }
 
 openraft::declare_raft_types!(

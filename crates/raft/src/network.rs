@@ -256,6 +256,7 @@ impl RaftNetworkFactory<TypeConfig> for Network {
             addr: node.cluster.clone(),
             secret: self.secret.clone(),
             conn: None,
+            down: false,
         }
     }
 }
@@ -267,12 +268,34 @@ pub struct Peer {
     addr: String,
     secret: Arc<str>,
     conn: Option<TcpStream>,
+    /// The last attempt failed (a peer lost is logged once, and again when it is back).
+    down: bool,
 }
 
 type RpcErr<E> = RPCError<NodeId, Member, E>;
 
 impl Peer {
     async fn send<E: std::error::Error>(
+        &mut self,
+        rpc: Rpc,
+        option: &RPCOption,
+    ) -> Result<RpcReply, RpcErr<E>> {
+        let r = self.try_send(rpc, option).await;
+        match (&r, self.down) {
+            (Err(e), false) => {
+                tracing::warn!(peer = self.target, addr = %self.addr, error = %e, "cluster peer unreachable");
+                self.down = true;
+            }
+            (Ok(_), true) => {
+                tracing::info!(peer = self.target, addr = %self.addr, "cluster peer reachable again");
+                self.down = false;
+            }
+            _ => {}
+        }
+        r
+    }
+
+    async fn try_send<E: std::error::Error>(
         &mut self,
         rpc: Rpc,
         option: &RPCOption,

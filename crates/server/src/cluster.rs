@@ -18,10 +18,8 @@ use redraft_raft::network::{self, Handler, Network};
 use redraft_raft::state_machine::StateMachine;
 use redraft_raft::{Applier, Member, NodeId, Raft, Request, Response};
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
-use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 /// The error for a write this node cannot take (not the leader).
@@ -46,9 +44,10 @@ pub struct Cluster {
     /// This node leads and hears from a quorum: it takes writes and serves reads.
     leading: AtomicBool,
     election_timeout: u64,
-    /// When a quorum last acknowledged this node as leader (ms since `epoch`; 0: never).
-    quorum_acked_ms: AtomicU64,
-    epoch: std::time::Instant,
+    /// When a quorum last acknowledged this node as leader.
+    quorum: Arc<QuorumClock>,
+    /// Requests on their way into the log (see `group_commit`).
+    proposals: tokio::sync::mpsc::UnboundedSender<Proposed>,
     /// A leadership transfer is under way: no new writes.
     transferring: AtomicBool,
     secret: Arc<str>,
@@ -101,19 +100,137 @@ pub fn parse_peers(s: &str) -> Result<BTreeMap<NodeId, Member>, String> {
     Ok(out)
 }
 
-/// Polls a future once: for openraft's proposal, which only queues a message to the
-/// Raft task and is ready at once.
-fn poll_once<F: Future>(f: F) -> Option<F::Output> {
-    let mut f = std::pin::pin!(f);
-    let mut cx = Context::from_waker(Waker::noop());
-    match f.as_mut().poll(&mut cx) {
-        Poll::Ready(v) => Some(v),
-        Poll::Pending => None,
+/// A proposal made: its outcome arrives here.
+pub type Pending = tokio::sync::oneshot::Receiver<Result<Response, &'static str>>;
+type Proposed = (
+    Request,
+    tokio::sync::oneshot::Sender<Result<Response, &'static str>>,
+);
+
+/// When a quorum last acknowledged this node as leader, from every proof at hand:
+/// Raft's metrics, committed entries, passed read barriers. (Metrics alone are not
+/// enough: openraft publishes them once per turn of its loop, which under load may
+/// take long, and not at all while a partitioned leader hears nothing.)
+pub struct QuorumClock {
+    epoch: std::time::Instant,
+    /// ms since `epoch` of the latest proof (0: none).
+    at_ms: AtomicU64,
+}
+
+impl QuorumClock {
+    fn new() -> Self {
+        QuorumClock {
+            epoch: std::time::Instant::now(),
+            at_ms: AtomicU64::new(0),
+        }
+    }
+
+    /// A quorum acknowledged this leader at `at` (or later).
+    pub fn note(&self, at: std::time::Instant) {
+        let ms = at.saturating_duration_since(self.epoch).as_millis() as u64 + 1;
+        self.at_ms.fetch_max(ms, Ordering::AcqRel);
+    }
+
+    /// Forgets every proof (this node stopped leading).
+    fn reset(&self) {
+        self.at_ms.store(0, Ordering::Release);
+    }
+
+    /// How long ago the latest proof was; None if there is none.
+    pub fn age(&self) -> Option<Duration> {
+        match self.at_ms.load(Ordering::Acquire) {
+            0 => None,
+            ms => Some(
+                self.epoch
+                    .elapsed()
+                    .saturating_sub(Duration::from_millis(ms - 1)),
+            ),
+        }
     }
 }
 
-/// A proposal made: its outcome arrives here.
-pub type Pending = <openraft::impls::OneshotResponder<redraft_raft::TypeConfig> as openraft::raft::responder::Responder<redraft_raft::TypeConfig>>::Receiver;
+/// Most requests in one log entry.
+const MAX_GROUP: usize = 1024;
+
+/// Entries in flight (proposed, not yet committed) at most: while they are, requests
+/// gather for the next one.
+const IN_FLIGHT: usize = 2;
+
+/// Group commit: every request queued while earlier entries are in flight goes into
+/// the next entry together, so concurrent clients share one log append and one fsync
+/// on every node (openraft 0.9 appends each entry it is given on its own). The queue
+/// keeps the order in which requests were accepted.
+async fn group_commit(
+    raft: Raft,
+    quorum: Arc<QuorumClock>,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<Proposed>,
+) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
+    loop {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let Some(first) = rx.recv().await else {
+            return;
+        };
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(p) => group.push(p),
+                Err(_) => break,
+            }
+        }
+        let (mut reqs, txs): (Vec<Request>, Vec<_>) = group.into_iter().unzip();
+        let req = match reqs.len() {
+            1 => reqs.pop().unwrap_or(Request::Batch(vec![])),
+            _ => Request::Batch(reqs),
+        };
+        let batched = matches!(req, Request::Batch(_));
+        let sent = std::time::Instant::now();
+        let rx_out = match raft.client_write_ff(req).await {
+            Ok(r) => r,
+            Err(_) => {
+                for tx in txs {
+                    let _ = tx.send(Err(READONLY));
+                }
+                continue;
+            }
+        };
+        let quorum = quorum.clone();
+        tokio::spawn(async move {
+            let r = rx_out.await;
+            drop(slot);
+            if matches!(r, Ok(Ok(_))) {
+                // Committed: a quorum had this leader's entry after it was sent.
+                quorum.note(sent);
+            }
+            match r {
+                Ok(Ok(r)) if batched => {
+                    let mut parts = r.data.batch.into_iter();
+                    for tx in txs {
+                        let _ = tx.send(parts.next().ok_or(UNCERTAIN));
+                    }
+                }
+                Ok(Ok(r)) => {
+                    if let Some(tx) = txs.into_iter().next() {
+                        let _ = tx.send(Ok(r.data));
+                    }
+                }
+                // Not appended by this leader: refused, not applied.
+                Ok(Err(openraft::error::ClientWriteError::ForwardToLeader(_))) => {
+                    for tx in txs {
+                        let _ = tx.send(Err(UNCERTAIN));
+                    }
+                }
+                _ => {
+                    for tx in txs {
+                        let _ = tx.send(Err(UNCERTAIN));
+                    }
+                }
+            }
+        });
+    }
+}
 
 impl Cluster {
     /// True when this node leads with a quorum behind it.
@@ -143,25 +260,23 @@ impl Cluster {
         }
     }
 
-    /// Queues an entry (the caller holds the core lock: the log keeps the order in
-    /// which writes were accepted). Err: the error line to send.
+    /// Queues a request for the next entry (the caller holds the core lock: the log
+    /// keeps the order in which writes were accepted). Err: the error line to send.
     pub fn propose(&self, req: Request) -> Result<Pending, &'static str> {
         if !self.is_leader() {
             return Err(self.refusal());
         }
-        match poll_once(self.raft.client_write_ff(req)) {
-            Some(Ok(rx)) => Ok(rx),
-            _ => Err(READONLY),
-        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.proposals.send((req, tx)).map_err(|_| READONLY)?;
+        Ok(rx)
     }
 
     /// Waits for a proposal's outcome: the apply result, or the error line.
     pub async fn outcome(&self, rx: Pending) -> Result<Response, &'static str> {
         let limit = Duration::from_millis(self.election_timeout * 4);
         match tokio::time::timeout(limit, rx).await {
-            Ok(Ok(Ok(r))) => Ok(r.data),
-            Ok(Ok(Err(openraft::error::ClientWriteError::ForwardToLeader(_)))) => Err(UNCERTAIN),
-            Ok(Ok(Err(_))) | Ok(Err(_)) | Err(_) => Err(UNCERTAIN),
+            Ok(Ok(r)) => r,
+            Ok(Err(_)) | Err(_) => Err(UNCERTAIN),
         }
     }
 
@@ -238,9 +353,11 @@ impl Cluster {
         if self.lease_reads {
             // The lease: a quorum acknowledged this leader less than half the shortest
             // election timeout ago, so no other leader can exist yet.
-            let acked = self.quorum_acked_ms.load(Ordering::Acquire);
-            let now = self.epoch.elapsed().as_millis() as u64;
-            if acked > 0 && now.saturating_sub(acked) < self.election_timeout / 2 {
+            if self
+                .quorum
+                .age()
+                .is_some_and(|a| a < Duration::from_millis(self.election_timeout / 2))
+            {
                 return Ok(());
             }
         }
@@ -250,6 +367,7 @@ impl Cluster {
             return Ok(());
         }
         let covers = self.barrier_asked.load(Ordering::SeqCst);
+        let started = std::time::Instant::now();
         match tokio::time::timeout(
             Duration::from_millis(self.election_timeout * 2),
             self.raft.ensure_linearizable(),
@@ -257,10 +375,18 @@ impl Cluster {
         .await
         {
             Ok(Ok(_)) => {
+                self.quorum.note(started);
                 self.barrier_done.fetch_max(covers, Ordering::SeqCst);
                 Ok(())
             }
-            _ => Err(NOQUORUM),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "read barrier failed");
+                Err(NOQUORUM)
+            }
+            Err(_) => {
+                tracing::warn!("read barrier timed out");
+                Err(NOQUORUM)
+            }
         }
     }
 }
@@ -308,6 +434,85 @@ fn apply_with_publish(
     false
 }
 
+/// Applies one request to the core (the state machine holds the lock).
+fn apply_request(core: &mut crate::shared::Core, req: &Request) -> Response {
+    match req {
+        Request::Batch(reqs) => Response {
+            batch: reqs.iter().map(|r| apply_request(core, r)).collect(),
+            ..Default::default()
+        },
+
+        Request::Commands {
+            db,
+            time_ms,
+            seed,
+            resp3,
+            may_block,
+            commands,
+        } => {
+            let proto = if *resp3 {
+                Protocol::Resp3
+            } else {
+                Protocol::Resp2
+            };
+            let mut reply = Reply::new(proto);
+            let db = *db as usize;
+            if db >= core.engine.dbs.len() {
+                reply.error("ERR DB index is out of range");
+                Response {
+                    reply: reply.buf,
+                    ..Default::default()
+                }
+            } else {
+                let argvs: Vec<Vec<&[u8]>> = commands
+                    .iter()
+                    .map(|a| a.iter().map(|x| &x[..]).collect())
+                    .collect();
+                let cmds: Vec<&[&[u8]]> = argvs.iter().map(|a| &a[..]).collect();
+                let time = core.engine.entry_time(*time_ms);
+                let mut env = ApplyEnv {
+                    pubsub: &mut core.pubsub,
+                };
+                let publishes = cmds.iter().any(|c| {
+                    c.first()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(b"publish"))
+                });
+                let blocked = if publishes {
+                    apply_with_publish(
+                        &mut core.engine,
+                        &mut env,
+                        db,
+                        time,
+                        *seed,
+                        &cmds,
+                        &mut reply,
+                    )
+                } else {
+                    core.engine
+                        .apply_entry_in(db, time, *seed, &cmds, &mut reply, *may_block, &mut env)
+                };
+                core.after_write(time);
+                Response {
+                    reply: reply.buf,
+                    blocked,
+                    ..Default::default()
+                }
+            }
+        }
+        Request::Expire { db, time_ms, keys } => {
+            let time = core.engine.entry_time(*time_ms);
+            if let Some(d) = core.engine.dbs.get_mut(*db as usize) {
+                for k in keys {
+                    d.expire_if_needed(k, time);
+                }
+            }
+            core.engine.last_time = time;
+            core.after_write(time);
+            Response::default()
+        }
+    }
+}
+
 /// The state machine's data side: the core's engine.
 struct EngineApplier {
     shared: Weak<Shared>,
@@ -318,78 +523,7 @@ impl Applier for EngineApplier {
         let Some(shared) = self.shared.upgrade() else {
             return Response::default();
         };
-        let mut core = shared.core.lock();
-        let core = &mut *core;
-        let resp = match req {
-            Request::Commands {
-                db,
-                time_ms,
-                seed,
-                resp3,
-                may_block,
-                commands,
-            } => {
-                let proto = if *resp3 {
-                    Protocol::Resp3
-                } else {
-                    Protocol::Resp2
-                };
-                let mut reply = Reply::new(proto);
-                let db = *db as usize;
-                if db >= core.engine.dbs.len() {
-                    reply.error("ERR DB index is out of range");
-                    Response {
-                        reply: reply.buf,
-                        blocked: false,
-                    }
-                } else {
-                    let argvs: Vec<Vec<&[u8]>> = commands
-                        .iter()
-                        .map(|a| a.iter().map(|x| &x[..]).collect())
-                        .collect();
-                    let cmds: Vec<&[&[u8]]> = argvs.iter().map(|a| &a[..]).collect();
-                    let time = core.engine.entry_time(*time_ms);
-                    let mut env = ApplyEnv {
-                        pubsub: &mut core.pubsub,
-                    };
-                    let publishes = cmds.iter().any(|c| {
-                        c.first()
-                            .is_some_and(|n| n.eq_ignore_ascii_case(b"publish"))
-                    });
-                    let blocked = if publishes {
-                        apply_with_publish(
-                            &mut core.engine,
-                            &mut env,
-                            db,
-                            time,
-                            *seed,
-                            &cmds,
-                            &mut reply,
-                        )
-                    } else {
-                        core.engine.apply_entry_in(
-                            db, time, *seed, &cmds, &mut reply, *may_block, &mut env,
-                        )
-                    };
-                    core.after_write(time);
-                    Response {
-                        reply: reply.buf,
-                        blocked,
-                    }
-                }
-            }
-            Request::Expire { db, time_ms, keys } => {
-                let time = core.engine.entry_time(*time_ms);
-                if let Some(d) = core.engine.dbs.get_mut(*db as usize) {
-                    for k in keys {
-                        d.expire_if_needed(k, time);
-                    }
-                }
-                core.engine.last_time = time;
-                core.after_write(time);
-                Response::default()
-            }
-        };
+        let resp = apply_request(&mut shared.core.lock(), req);
         if let Some(c) = shared.cluster.get() {
             c.applied.store(index, Ordering::Release);
         }
@@ -555,6 +689,9 @@ pub async fn start(shared: &Arc<Shared>) -> Result<Arc<Cluster>, String> {
     )
     .await
     .map_err(|e| format!("can't start Raft: {e}"))?;
+    let (proposals_tx, proposals_rx) = tokio::sync::mpsc::unbounded_channel();
+    let quorum = Arc::new(QuorumClock::new());
+    tokio::spawn(group_commit(raft.clone(), quorum.clone(), proposals_rx));
     let cluster = Arc::new(Cluster {
         me,
         raft: raft.clone(),
@@ -563,8 +700,8 @@ pub async fn start(shared: &Arc<Shared>) -> Result<Arc<Cluster>, String> {
         leading: AtomicBool::new(false),
         election_timeout: election,
         transferring: AtomicBool::new(false),
-        quorum_acked_ms: AtomicU64::new(0),
-        epoch: std::time::Instant::now(),
+        proposals: proposals_tx,
+        quorum: quorum.clone(),
         secret: secret.clone(),
         lease_reads: lease,
         replica_read_stale: stale,
@@ -642,33 +779,29 @@ async fn watch_leadership(cluster: Arc<Cluster>) {
     let mut metrics = cluster.raft.metrics();
     let mut last_leader: Option<NodeId> = None;
     let mut last_term = 0;
-    // When a quorum last acknowledged this leader. Metrics carry the age at the time
-    // they were published, and are not published again while nothing changes (a
-    // partitioned leader hears nothing), so the instant is kept here.
-    let mut acked_at: Option<std::time::Instant> = None;
     let mut fresh = true;
     loop {
         let m = metrics.borrow_and_update().clone();
-        if fresh || acked_at.is_none() {
+        // Metrics carry the age of the last quorum ack when they were published; only
+        // a freshly published value says anything about now.
+        if fresh {
             if let Some(ms) = m.millis_since_quorum_ack {
-                let at = std::time::Instant::now() - Duration::from_millis(ms);
-                acked_at = Some(acked_at.map_or(at, |a| a.max(at)));
+                cluster
+                    .quorum
+                    .note(std::time::Instant::now() - Duration::from_millis(ms));
             }
         }
         if !m.state.is_leader() {
-            acked_at = None;
+            cluster.quorum.reset();
         }
-        let acked_ms = acked_at
-            .map(|a| a.saturating_duration_since(cluster.epoch).as_millis() as u64)
-            .unwrap_or(0);
-        cluster.quorum_acked_ms.store(acked_ms, Ordering::Release);
         // The followers' leader lease is the longest election timeout: no other leader
         // can be elected before it runs out.
         let quorum_ok = m.state.is_leader()
             && (m.membership_config.membership().voter_ids().count() == 1
-                || acked_at.is_some_and(|a| {
-                    a.elapsed() <= Duration::from_millis(cluster.election_timeout * 2)
-                }));
+                || cluster
+                    .quorum
+                    .age()
+                    .is_some_and(|a| a <= Duration::from_millis(cluster.election_timeout * 2)));
         let was = cluster.leading.swap(quorum_ok, Ordering::AcqRel);
         if m.current_leader != last_leader || m.current_term != last_term {
             match m.current_leader {
@@ -685,7 +818,12 @@ async fn watch_leadership(cluster: Arc<Cluster>) {
         }
         if was && !quorum_ok {
             if m.state.is_leader() {
-                tracing::warn!(me = cluster.me, "leader without a quorum: refusing writes and dropping clients until it is back");
+                tracing::warn!(
+                    me = cluster.me,
+                    millis_since_quorum_ack = ?m.millis_since_quorum_ack,
+                    acked_ms_ago = ?cluster.quorum.age().map(|a| a.as_millis()),
+                    "leader without a quorum: refusing writes and dropping clients until it is back"
+                );
             } else {
                 tracing::info!(
                     me = cluster.me,

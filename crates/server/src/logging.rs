@@ -13,12 +13,15 @@ fn filter_for(level: &str) -> EnvFilter {
             return EnvFilter::new(env);
         }
     }
+    // openraft narrates every vote and retries an unreachable peer with an error line
+    // twice a second; its story is told in redraft's own lines (leader changes, peers
+    // lost and back), so it speaks only at `debug`.
     EnvFilter::new(match level {
         "debug" => "debug",
-        "verbose" => "debug",
-        "warning" => "warn",
+        "verbose" => "debug,openraft=warn",
+        "warning" => "warn,openraft=off",
         "nothing" => "off",
-        _ => "info",
+        _ => "info,openraft=off",
     })
 }
 
