@@ -281,3 +281,52 @@ def test_lease_reads():
         r = c.leader().client()
         r.set("x", "1")
         assert [r.get("x") for _ in range(50)] == [b"1"] * 50
+
+
+def test_publish_reaches_subscribers_on_every_node_in_order():
+    with Cluster(3) as c:
+        leader = c.leader()
+        subs = []
+        for n in c.nodes.values():
+            p = n.client().pubsub()
+            p.subscribe("timeline:public")
+            assert p.get_message(timeout=2)["type"] == "subscribe"
+            subs.append(p)
+        r = leader.client()
+        for i in range(20):
+            r.publish("timeline:public", f"m{i}")
+        for p in subs:
+            got = []
+            deadline = time.time() + 5
+            while len(got) < 20 and time.time() < deadline:
+                m = p.get_message(timeout=0.5)
+                if m and m["type"] == "message":
+                    got.append(m["data"])
+            assert got == [f"m{i}".encode() for i in range(20)]
+            p.close()
+
+
+def test_sigterm_on_the_leader_hands_over_first():
+    with Cluster(3) as c:
+        leader = c.leader()
+        leader.client().set("k", "v")
+        t0 = time.time()
+        leader.signal(signal.SIGTERM)
+        leader.proc.wait(10)
+        new = c.leader(exclude=[leader.id], timeout=10)
+        # A handover, not an election after the leader lease ran out.
+        assert time.time() - t0 < 1.5, time.time() - t0
+        assert "leadership transferred" in leader.log()
+        assert new.client().set("k2", "v2") is True
+
+
+def test_unknown_node_is_refused():
+    from cluster import Node
+    with Cluster(3) as c:
+        c.leader()
+        stranger = Node(c, 4, extra=["--peers", f"1=127.0.0.1:{c.port},4=127.0.0.4:{c.port}"])
+        c.nodes[4] = stranger
+        stranger.start()
+        wait_for(lambda: "is not a member of this cluster" in c.nodes[1].log(), timeout=15,
+                 what="node 1 refusing node 4")
+        assert c.leader(exclude=[4]).id != 4
