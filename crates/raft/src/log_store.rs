@@ -7,6 +7,12 @@
 //! Every write is one redb transaction committed with the default durability (fsync), so it
 //! is on disk when the call completes. `append` is group commit: openraft hands over a batch
 //! of entries and they all go in one transaction, one fsync.
+//!
+//! `purge` records the purge point at once and deletes the entries below it from a
+//! background thread, a few thousand per transaction: after a snapshot every node purges
+//! its log at the same moment, and deleting it in one go would stall Raft for seconds.
+//! Entries below the purge point are never read again, so leftovers after a crash are
+//! harmless (the next purge removes them).
 
 use std::fmt::Debug;
 use std::ops::{Bound, RangeBounds};
@@ -32,6 +38,57 @@ const LAST_PURGED: &str = "last_purged";
 #[derive(Clone)]
 pub struct LogStore {
     db: Arc<Database>,
+    purger: Arc<Purger>,
+}
+
+/// The background deletion of purged entries.
+#[derive(Default)]
+struct Purger {
+    /// Delete every entry with an index below this.
+    below: std::sync::atomic::AtomicU64,
+    running: std::sync::atomic::AtomicBool,
+}
+
+/// Entries deleted per transaction by the purger.
+const PURGE_CHUNK: u64 = 2000;
+
+impl Purger {
+    /// Deletes entries below `below` until none are left, a chunk per transaction.
+    fn run(db: &Database, p: &Purger) {
+        use std::sync::atomic::Ordering::SeqCst;
+        loop {
+            let below = p.below.load(SeqCst);
+            let step = || -> Result<bool, Fault> {
+                let txn = db.begin_write()?;
+                let more = {
+                    let mut log = txn.open_table(LOG)?;
+                    let first = log.first()?.map(|(k, _)| k.value());
+                    match first {
+                        Some(first) if first < below => {
+                            let end = below.min(first.saturating_add(PURGE_CHUNK));
+                            log.retain_in(first..end, |_, _| false)?;
+                            true
+                        }
+                        _ => false,
+                    }
+                };
+                txn.commit()?;
+                Ok(more)
+            };
+            match step() {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "deleting purged Raft log entries failed; the next purge retries")
+                }
+            }
+            p.running.store(false, SeqCst);
+            // A purge that came meanwhile and saw this thread running is carried on here.
+            if p.below.load(SeqCst) == below || p.running.swap(true, SeqCst) {
+                return;
+            }
+        }
+    }
 }
 
 /// A redb or postcard failure, before it is given its openraft subject. (redb's errors are
@@ -75,7 +132,17 @@ impl LogStore {
             Ok(())
         };
         init().map_err(|e| fail(&e))?;
-        Ok(LogStore { db: Arc::new(db) })
+        Ok(LogStore {
+            db: Arc::new(db),
+            purger: Arc::default(),
+        })
+    }
+
+    /// True while purged entries are being deleted in the background.
+    pub fn purging(&self) -> bool {
+        self.purger
+            .running
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     fn read_meta<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Fault> {
@@ -127,6 +194,16 @@ impl LogStore {
             Bound::Unbounded => None,
         };
         let txn = self.db.begin_read()?;
+        // Entries at or below the purge point may still be on disk until the purger
+        // reaches them: they are gone as far as readers are concerned.
+        let purged = match txn.open_table(META)?.get(LAST_PURGED)? {
+            Some(v) => Some(postcard::from_bytes::<LogId>(v.value())?.index),
+            None => None,
+        };
+        let start = match purged {
+            Some(p) => start.max(p.saturating_add(1)),
+            None => start,
+        };
         let table = txn.open_table(LOG)?;
         let rows = match end {
             Some(end) if end <= start => return Ok(Vec::new()),
@@ -177,10 +254,19 @@ impl LogStore {
                 return Ok(());
             }
             meta.insert(LAST_PURGED, bytes.as_slice())?;
-            txn.open_table(LOG)?
-                .retain_in(..=upto.index, |_, _| false)?;
         }
         txn.commit()?;
+        use std::sync::atomic::Ordering::SeqCst;
+        self.purger
+            .below
+            .fetch_max(upto.index.saturating_add(1), SeqCst);
+        if !self.purger.running.swap(true, SeqCst) {
+            let (db, p) = (self.db.clone(), self.purger.clone());
+            std::thread::Builder::new()
+                .name("raft-purge".into())
+                .spawn(move || Purger::run(&db, &p))
+                .map_err(|e| Fault::Db(Box::new(redb::Error::Io(e))))?;
+        }
         Ok(())
     }
 }
@@ -416,6 +502,10 @@ mod tests {
             store.blocking_append(entries).await?;
             store.save_committed(Some(log_id(2, 5))).await?;
             store.purge(log_id(2, 2)).await?;
+            // The purger holds the database until it is done.
+            while store.purging() || Arc::strong_count(&store.db) > 1 {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
         }
 
         let mut store = LogStore::open(&path)?;
@@ -440,6 +530,9 @@ mod tests {
 
         // Everything purged: the last log id falls back to the purge point.
         store.purge(log_id(2, 6)).await?;
+        while store.purging() || Arc::strong_count(&store.db) > 1 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
         drop(store);
         let mut store = LogStore::open(&path)?;
         let state = store.get_log_state().await?;

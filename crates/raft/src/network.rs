@@ -168,6 +168,7 @@ pub async fn serve<H: Handler>(
     me: NodeId,
     secret: Arc<str>,
     handler: Arc<H>,
+    contacts: Arc<Contacts>,
 ) {
     loop {
         let (stream, peer) = match listener.accept().await {
@@ -180,9 +181,11 @@ pub async fn serve<H: Handler>(
         };
         let handler = handler.clone();
         let secret = secret.clone();
+        let contacts = contacts.clone();
         tokio::spawn(async move {
-            if let Err(e) = serve_peer(stream, me, &secret, &*handler).await {
-                tracing::debug!(%peer, error = %e, "cluster connection closed");
+            if let Err(e) = serve_peer(stream, me, &secret, &*handler, &contacts).await {
+                // A frame this build cannot read (another version?) or a broken link.
+                tracing::warn!(%peer, error = %e, "cluster connection closed on an error");
             }
         });
     }
@@ -193,6 +196,7 @@ async fn serve_peer<H: Handler>(
     me: NodeId,
     secret: &str,
     handler: &H,
+    contacts: &Contacts,
 ) -> std::io::Result<()> {
     let _ = s.set_nodelay(true);
     let peer = s.peer_addr()?;
@@ -226,6 +230,7 @@ async fn serve_peer<H: Handler>(
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
             Err(e) => return Err(e),
         };
+        contacts.saw(hello.from);
         let reply = match rpc {
             Rpc::Append(r) => RpcReply::Append(raft.append_entries(r).await),
             Rpc::Vote(r) => RpcReply::Vote(raft.vote(r).await),
@@ -240,10 +245,42 @@ async fn serve_peer<H: Handler>(
     }
 }
 
+/// When each peer was last heard from (a reply to our request, or a request of its
+/// own): what the Sentinel endpoint reports as reachable or down.
+#[derive(Default)]
+pub struct Contacts {
+    seen: parking_lot::Mutex<std::collections::HashMap<NodeId, std::time::Instant>>,
+    /// Peers whose last request from here failed (logged once when lost, once when back).
+    down: parking_lot::Mutex<std::collections::HashSet<NodeId>>,
+}
+
+impl Contacts {
+    pub fn saw(&self, id: NodeId) {
+        self.seen.lock().insert(id, std::time::Instant::now());
+    }
+
+    /// Records the outcome of a request to `id`; true when that changes whether it is
+    /// reachable.
+    fn outcome(&self, id: NodeId, ok: bool) -> bool {
+        if ok {
+            self.saw(id);
+            self.down.lock().remove(&id)
+        } else {
+            self.down.lock().insert(id)
+        }
+    }
+
+    /// How long ago `id` was last heard from; None if never.
+    pub fn since(&self, id: NodeId) -> Option<Duration> {
+        self.seen.lock().get(&id).map(|t| t.elapsed())
+    }
+}
+
 /// Makes a connection to each peer openraft replicates to.
 pub struct Network {
     pub me: NodeId,
     pub secret: Arc<str>,
+    pub contacts: Arc<Contacts>,
 }
 
 impl RaftNetworkFactory<TypeConfig> for Network {
@@ -256,7 +293,7 @@ impl RaftNetworkFactory<TypeConfig> for Network {
             addr: node.cluster.clone(),
             secret: self.secret.clone(),
             conn: None,
-            down: false,
+            contacts: self.contacts.clone(),
         }
     }
 }
@@ -268,8 +305,7 @@ pub struct Peer {
     addr: String,
     secret: Arc<str>,
     conn: Option<TcpStream>,
-    /// The last attempt failed (a peer lost is logged once, and again when it is back).
-    down: bool,
+    contacts: Arc<Contacts>,
 }
 
 type RpcErr<E> = RPCError<NodeId, Member, E>;
@@ -281,16 +317,15 @@ impl Peer {
         option: &RPCOption,
     ) -> Result<RpcReply, RpcErr<E>> {
         let r = self.try_send(rpc, option).await;
-        match (&r, self.down) {
-            (Err(e), false) => {
-                tracing::warn!(peer = self.target, addr = %self.addr, error = %e, "cluster peer unreachable");
-                self.down = true;
+        if self.contacts.outcome(self.target, r.is_ok()) {
+            match &r {
+                Err(e) => {
+                    tracing::warn!(peer = self.target, addr = %self.addr, error = %e, "cluster peer unreachable")
+                }
+                Ok(_) => {
+                    tracing::info!(peer = self.target, addr = %self.addr, "cluster peer reachable again")
+                }
             }
-            (Ok(_), true) => {
-                tracing::info!(peer = self.target, addr = %self.addr, "cluster peer reachable again");
-                self.down = false;
-            }
-            _ => {}
         }
         r
     }

@@ -46,6 +46,9 @@ pub struct Cluster {
     election_timeout: u64,
     /// When a quorum last acknowledged this node as leader.
     quorum: Arc<QuorumClock>,
+    /// When each peer was last heard from (the Sentinel endpoint reports it).
+    #[allow(dead_code)]
+    pub contacts: Arc<network::Contacts>,
     /// Requests on their way into the log (see `group_commit`).
     proposals: tokio::sync::mpsc::UnboundedSender<Proposed>,
     /// A leadership transfer is under way: no new writes.
@@ -677,12 +680,14 @@ pub async fn start(shared: &Arc<Shared>) -> Result<Arc<Cluster>, String> {
     .validate()
     .map_err(|e| format!("raft configuration: {e}"))?;
     let secret: Arc<str> = Arc::from(secret.as_str());
+    let contacts = Arc::new(network::Contacts::default());
     let raft = Raft::new(
         me,
         Arc::new(config),
         Network {
             me,
             secret: secret.clone(),
+            contacts: contacts.clone(),
         },
         log,
         sm,
@@ -701,6 +706,7 @@ pub async fn start(shared: &Arc<Shared>) -> Result<Arc<Cluster>, String> {
         election_timeout: election,
         transferring: AtomicBool::new(false),
         proposals: proposals_tx,
+        contacts: contacts.clone(),
         quorum: quorum.clone(),
         secret: secret.clone(),
         lease_reads: lease,
@@ -726,7 +732,13 @@ pub async fn start(shared: &Arc<Shared>) -> Result<Arc<Cluster>, String> {
         match tokio::net::TcpListener::bind((ip, bus_port)).await {
             Ok(l) => {
                 bound += 1;
-                tokio::spawn(network::serve(l, me, secret.clone(), handler.clone()));
+                tokio::spawn(network::serve(
+                    l,
+                    me,
+                    secret.clone(),
+                    handler.clone(),
+                    contacts.clone(),
+                ));
             }
             Err(e) if b.starts_with('-') => {
                 tracing::warn!(%ip, port = bus_port, error = %e, "optional cluster bind address unavailable")

@@ -190,7 +190,9 @@ fn hello(call: &mut Call) -> CmdResult {
     r.bulk(b"mode");
     r.bulk(b"standalone");
     r.bulk(b"role");
-    r.bulk(b"master");
+    // In cluster mode the role follows Raft: the leader is the master.
+    let leads = call.shared.cluster.get().is_none_or(|c| c.is_leader());
+    r.bulk(if leads { b"master" } else { b"replica" });
     r.bulk(b"modules");
     r.array(0);
     Ok(())
